@@ -1,0 +1,29 @@
+{
+  "variables": { "blas%": "<!(node scripts/detect-blas.mjs)" },
+  "targets": [
+    {
+      "target_name": "r1ts_native",
+      "sources": [
+        "native/addon.cc",
+        "native/threadpool.cc",
+        "native/memory.cc",
+        "native/gemm.cc",
+        "native/elementwise.cc",
+        "native/reduce.cc",
+        "native/layers.cc",
+        "native/indexing.cc",
+        "native/attention.cc",
+        "native/optim.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-ffp-contract=fast", "-fno-math-errno", "-pthread"],
+      "ldflags": ["-pthread"],
+      "conditions": [
+        ["blas=='openblas'", { "defines": ["R1TS_HAVE_CBLAS=1"], "libraries": ["-lopenblas"] }]
+      ]
+    }
+  ]
+}

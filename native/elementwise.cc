@@ -1,0 +1,516 @@
+// Elementwise kernels: unary, unaryBackward, binary, where (see kernels.ts for the contract).
+//
+// Hot loops live in `target_clones` functions so one binary gets AVX-512/AVX2/SSE2 versions; the
+// per-op loops are templates inlined into them, so each op × stride pattern is its own simple,
+// auto-vectorizable loop. exp/sigmoid/silu/tanh use FastExp (a branch-free Cephes polynomial) because
+// libm's expf does not vectorize without -ffast-math. Outputs may equal an input exactly (in place,
+// same index) but must not partially overlap one.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "common.h"
+
+#define R1TS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define R1TS_INLINE inline __attribute__((always_inline))
+
+namespace r1ts {
+namespace {
+
+// ---- argument helpers ------------------------------------------------------------------------
+
+[[noreturn]] void RangeFail(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
+
+void NeedArgs(const Napi::CallbackInfo& info, size_t n, const char* kernel) {
+  if (info.Length() < n) {
+    throw Napi::TypeError::New(info.Env(), std::string(kernel) + ": expected " + std::to_string(n) + " arguments");
+  }
+}
+
+double Num(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+// A size or offset: an integer in [0, 2^53].
+int64_t Size(const Napi::Value& v, const char* what) {
+  double d = Num(v, what);
+  if (!(d >= 0 && d <= 9007199254740992.0) || d != std::floor(d)) {
+    RangeFail(v.Env(), std::string(what) + ": expected a non-negative integer");
+  }
+  return static_cast<int64_t>(d);
+}
+
+// An op name read into a stack buffer (no allocation: this runs on every tiny elementwise call).
+void OpName(const Napi::Value& v, const char* kernel, char (&buf)[16]) {
+  size_t len = 0;
+  if (!v.IsString() || napi_get_value_string_utf8(v.Env(), v, buf, sizeof buf, &len) != napi_ok) {
+    throw Napi::TypeError::New(v.Env(), std::string(kernel) + ": op must be a string");
+  }
+}
+
+template <class F>
+void Parallel(int64_t n, int64_t grain, F&& fn) {
+  if (n <= 0) return;
+  if (n <= grain) {
+    fn(int64_t{0}, n);  // small work: no std::function, no pool wake-up
+    return;
+  }
+  ParallelFor(n, grain, fn);
+}
+
+// Work per chunk, in elements: cheap ops are memory bound, transcendental ones are not.
+constexpr int64_t kCheapGrain = 1 << 16;
+constexpr int64_t kMathGrain = 1 << 14;
+
+// ---- vectorizable math -------------------------------------------------------------------------
+
+R1TS_INLINE float BitsToFloat(int32_t i) {
+  float f;
+  std::memcpy(&f, &i, sizeof f);
+  return f;
+}
+
+// exp(x) within ~1 ulp (Cephes expf), branch-free. Over/underflow and ±inf come out of the clamp:
+// x ≥ 88.73 gives inf, x ≤ -104 gives 0; the two half exponents keep 2^n normal down to subnormals.
+R1TS_INLINE float FastExp(float x) {
+  float xc = x > -104.f ? x : -104.f;  // NaN becomes -104 here and is restored at the end
+  xc = xc < 88.8f ? xc : 88.8f;
+  float nf = (xc * 1.44269504088896341f + 12582912.f) - 12582912.f;  // round to nearest
+  float r = xc - nf * 0.693359375f;
+  r = r - nf * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float y = p * (r * r) + r + 1.f;
+  int32_t n = static_cast<int32_t>(nf), n1 = n >> 1, n2 = n - n1;
+  y = y * BitsToFloat((n1 + 127) << 23) * BitsToFloat((n2 + 127) << 23);
+  return x != x ? x : y;
+}
+
+R1TS_INLINE float Sigmoid(float x) { return 1.f / (1.f + FastExp(-x)); }
+
+// tanh: Cephes' odd polynomial near 0 (keeps relative accuracy), 1 - 2/(e^{2|x|}+1) elsewhere.
+R1TS_INLINE float FastTanh(float x) {
+  float ax = std::fabs(x), s = x * x;
+  float small = ((((-5.70498872745e-3f * s + 2.06390887954e-2f) * s - 5.37397155531e-2f) * s +
+                  1.33314422036e-1f) * s - 3.33332819422e-1f) * s * x + x;
+  float big = std::copysign(1.f - 2.f / (FastExp(2.f * ax) + 1.f), x);
+  return ax < 0.625f ? small : big;
+}
+
+// ---- unary -------------------------------------------------------------------------------------
+
+enum class UOp { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sigmoid, Silu, Tanh, Relu, Pow, Clamp, Affine, Square };
+
+UOp ParseUnary(const Napi::Value& v, const char* kernel) {
+  static const struct { const char* name; UOp op; } kOps[] = {
+      {"neg", UOp::Neg},       {"exp", UOp::Exp},   {"log", UOp::Log},   {"sqrt", UOp::Sqrt},  {"rsqrt", UOp::Rsqrt},
+      {"abs", UOp::Abs},       {"sigmoid", UOp::Sigmoid}, {"silu", UOp::Silu}, {"tanh", UOp::Tanh},
+      {"relu", UOp::Relu},     {"pow", UOp::Pow},   {"clamp", UOp::Clamp}, {"affine", UOp::Affine},
+      {"square", UOp::Square}};
+  char buf[16];
+  OpName(v, kernel, buf);
+  for (const auto& e : kOps) {
+    if (std::strcmp(buf, e.name) == 0) return e.op;
+  }
+  throw Napi::TypeError::New(v.Env(), std::string(kernel) + ": unknown op '" + buf + "'");
+}
+
+bool IsCheap(UOp op) {
+  return op != UOp::Exp && op != UOp::Log && op != UOp::Sigmoid && op != UOp::Silu && op != UOp::Tanh && op != UOp::Pow;
+}
+
+// x^alpha: exact shortcuts for common exponents, otherwise pow in double (as the reference does).
+void PowLoop(float* __restrict out, const float* __restrict x, int64_t n, double alpha) {
+  if (alpha == 2) {
+    for (int64_t i = 0; i < n; i++) out[i] = x[i] * x[i];
+  } else if (alpha == 1) {
+    for (int64_t i = 0; i < n; i++) out[i] = x[i];
+  } else if (alpha == -1) {
+    for (int64_t i = 0; i < n; i++) out[i] = 1.f / x[i];
+  } else {
+    for (int64_t i = 0; i < n; i++) out[i] = static_cast<float>(std::pow(static_cast<double>(x[i]), alpha));
+  }
+}
+
+R1TS_CLONES void UnaryLoop(UOp op, float* __restrict out, const float* __restrict x, int64_t n, float a, float b) {
+  switch (op) {
+    case UOp::Neg: for (int64_t i = 0; i < n; i++) out[i] = -x[i]; break;
+    case UOp::Exp: for (int64_t i = 0; i < n; i++) out[i] = FastExp(x[i]); break;
+    case UOp::Log: for (int64_t i = 0; i < n; i++) out[i] = std::log(x[i]); break;
+    case UOp::Sqrt: for (int64_t i = 0; i < n; i++) out[i] = std::sqrt(x[i]); break;
+    case UOp::Rsqrt: for (int64_t i = 0; i < n; i++) out[i] = 1.f / std::sqrt(x[i]); break;
+    case UOp::Abs: for (int64_t i = 0; i < n; i++) out[i] = std::fabs(x[i]); break;
+    case UOp::Sigmoid: for (int64_t i = 0; i < n; i++) out[i] = Sigmoid(x[i]); break;
+    case UOp::Silu: for (int64_t i = 0; i < n; i++) out[i] = x[i] / (1.f + FastExp(-x[i])); break;
+    case UOp::Tanh: for (int64_t i = 0; i < n; i++) out[i] = FastTanh(x[i]); break;
+    // Written so NaN propagates (PyTorch): comparisons with NaN are false and keep x.
+    case UOp::Relu: for (int64_t i = 0; i < n; i++) out[i] = x[i] < 0.f ? 0.f : x[i]; break;
+    case UOp::Clamp:
+      for (int64_t i = 0; i < n; i++) {
+        float v = x[i] < a ? a : x[i];
+        out[i] = v > b ? b : v;
+      }
+      break;
+    case UOp::Affine: for (int64_t i = 0; i < n; i++) out[i] = a * x[i] + b; break;
+    case UOp::Square: for (int64_t i = 0; i < n; i++) out[i] = x[i] * x[i]; break;
+    case UOp::Pow: break;  // handled by PowLoop (double precision)
+  }
+}
+
+// gx = gy * f'(x), reusing y = f(x) where that is cheaper and exact enough.
+R1TS_CLONES void UnaryBackwardLoop(UOp op, float* __restrict gx, const float* __restrict gy, const float* __restrict x,
+                                   const float* __restrict y, int64_t n, float a, float b) {
+  switch (op) {
+    case UOp::Neg: for (int64_t i = 0; i < n; i++) gx[i] = -gy[i]; break;
+    case UOp::Exp: for (int64_t i = 0; i < n; i++) gx[i] = gy[i] * y[i]; break;
+    case UOp::Log: for (int64_t i = 0; i < n; i++) gx[i] = gy[i] / x[i]; break;
+    case UOp::Sqrt: for (int64_t i = 0; i < n; i++) gx[i] = 0.5f * gy[i] / y[i]; break;
+    case UOp::Rsqrt: for (int64_t i = 0; i < n; i++) gx[i] = -0.5f * gy[i] * y[i] * y[i] * y[i]; break;
+    case UOp::Abs:  // gy * sign(x): abs'(0) = 0, NaN propagates
+      for (int64_t i = 0; i < n; i++) gx[i] = x[i] > 0.f ? gy[i] : (x[i] < 0.f ? -gy[i] : gy[i] * x[i] * 0.f);
+      break;
+    case UOp::Sigmoid: for (int64_t i = 0; i < n; i++) gx[i] = gy[i] * y[i] * (1.f - y[i]); break;
+    case UOp::Silu:  // recompute s = sigmoid(x): y / x is undefined at 0
+      for (int64_t i = 0; i < n; i++) {
+        float s = Sigmoid(x[i]);
+        gx[i] = gy[i] * s * (1.f + x[i] * (1.f - s));
+      }
+      break;
+    case UOp::Tanh: for (int64_t i = 0; i < n; i++) gx[i] = gy[i] * (1.f - y[i] * y[i]); break;
+    case UOp::Relu: for (int64_t i = 0; i < n; i++) gx[i] = x[i] > 0.f ? gy[i] : 0.f; break;
+    case UOp::Clamp:  // PyTorch: the gradient passes where alpha <= x <= beta
+      for (int64_t i = 0; i < n; i++) gx[i] = (x[i] >= a && x[i] <= b) ? gy[i] : 0.f;
+      break;
+    case UOp::Affine: for (int64_t i = 0; i < n; i++) gx[i] = gy[i] * a; break;
+    case UOp::Square: for (int64_t i = 0; i < n; i++) gx[i] = 2.f * x[i] * gy[i]; break;
+    case UOp::Pow: break;  // handled by PowBackwardLoop
+  }
+}
+
+void PowBackwardLoop(float* __restrict gx, const float* __restrict gy, const float* __restrict x, int64_t n, double alpha) {
+  if (alpha == 0) {  // PyTorch: d/dx x^0 = 0 everywhere, even at x = 0
+    for (int64_t i = 0; i < n; i++) gx[i] = 0.f;
+  } else if (alpha == 1) {
+    for (int64_t i = 0; i < n; i++) gx[i] = gy[i];
+  } else if (alpha == 2) {
+    for (int64_t i = 0; i < n; i++) gx[i] = 2.f * x[i] * gy[i];
+  } else {
+    for (int64_t i = 0; i < n; i++) {
+      gx[i] = static_cast<float>(gy[i] * alpha * std::pow(static_cast<double>(x[i]), alpha - 1));
+    }
+  }
+}
+
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 6, "unary");
+  UOp op = ParseUnary(info[0], "unary");
+  float* out = F32(info[1], "unary: out");
+  const float* x = F32(info[2], "unary: x");
+  int64_t n = Size(info[3], "unary: n");
+  double a = Num(info[4], "unary: alpha"), b = Num(info[5], "unary: beta");
+  CheckLength(info[1], n, "unary: out");
+  CheckLength(info[2], n, "unary: x");
+  Parallel(n, IsCheap(op) ? kCheapGrain : kMathGrain, [&](int64_t lo, int64_t hi) {
+    if (op == UOp::Pow) {
+      PowLoop(out + lo, x + lo, hi - lo, a);
+    } else {
+      UnaryLoop(op, out + lo, x + lo, hi - lo, static_cast<float>(a), static_cast<float>(b));
+    }
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 8, "unaryBackward");
+  UOp op = ParseUnary(info[0], "unaryBackward");
+  float* gx = F32(info[1], "unaryBackward: gx");
+  const float* gy = F32(info[2], "unaryBackward: gy");
+  const float* x = F32(info[3], "unaryBackward: x");
+  const float* y = F32(info[4], "unaryBackward: y");
+  int64_t n = Size(info[5], "unaryBackward: n");
+  double a = Num(info[6], "unaryBackward: alpha"), b = Num(info[7], "unaryBackward: beta");
+  CheckLength(info[1], n, "unaryBackward: gx");
+  CheckLength(info[2], n, "unaryBackward: gy");
+  CheckLength(info[3], n, "unaryBackward: x");
+  CheckLength(info[4], n, "unaryBackward: y");
+  bool cheap = op != UOp::Silu && op != UOp::Pow;
+  Parallel(n, cheap ? kCheapGrain : kMathGrain, [&](int64_t lo, int64_t hi) {
+    if (op == UOp::Pow) {
+      PowBackwardLoop(gx + lo, gy + lo, x + lo, hi - lo, a);
+    } else {
+      UnaryBackwardLoop(op, gx + lo, gy + lo, x + lo, y + lo, hi - lo, static_cast<float>(a), static_cast<float>(b));
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// ---- strided iteration for binary and where ----------------------------------------------------
+
+// One strided input: data, offset and one stride per dimension of the iteration shape.
+struct Strided {
+  const float* data;
+  int64_t offset;
+  std::vector<int64_t> strides;
+};
+
+Strided ReadStrided(const Napi::CallbackInfo& info, size_t at, const std::vector<int64_t>& shape, int64_t total,
+                    const std::string& what) {
+  Strided s;
+  s.data = F32(info[at], what.c_str());
+  s.offset = Size(info[at + 1], (what + " offset").c_str());
+  s.strides = Ints(info[at + 2], (what + " strides").c_str());
+  if (s.strides.size() != shape.size()) {
+    RangeFail(info.Env(), what + ": " + std::to_string(s.strides.size()) + " strides for a shape of " +
+                              std::to_string(shape.size()) + " dimensions");
+  }
+  if (total == 0) return s;
+  // The lowest and highest element the view touches must lie inside the array.
+  __int128 lo = s.offset, hi = s.offset;
+  for (size_t d = 0; d < shape.size(); d++) {
+    __int128 span = static_cast<__int128>(s.strides[d]) * (shape[d] - 1);
+    (span > 0 ? hi : lo) += span;
+  }
+  if (lo < 0 || hi >= static_cast<__int128>(Length(info[at]))) {
+    RangeFail(info.Env(), what + ": the strided view reaches outside the array of " + std::to_string(Length(info[at])) +
+                              " elements");
+  }
+  return s;
+}
+
+std::vector<int64_t> ReadShape(const Napi::Value& v, const char* what, int64_t* total) {
+  std::vector<int64_t> shape = Ints(v, what);
+  __int128 t = 1;
+  for (int64_t d : shape) {
+    if (d < 0) RangeFail(v.Env(), std::string(what) + ": negative dimension");
+    t *= d;
+    if (t > (static_cast<__int128>(1) << 53)) RangeFail(v.Env(), std::string(what) + ": too many elements");
+  }
+  *total = static_cast<int64_t>(t);
+  return shape;
+}
+
+// The iteration space after dropping size-1 dimensions and merging dimensions that are contiguous
+// for every input (the output is dense, so it never blocks a merge). Row-major order is preserved,
+// so the output index stays the linear counter.
+template <int K>
+struct Space {
+  std::vector<int64_t> shape;      // at least one dimension; the last is the inner (row) loop
+  std::vector<int64_t> st[K];
+  const float* base[K];
+};
+
+template <int K>
+Space<K> Coalesce(const std::vector<int64_t>& shape, const Strided* in) {
+  Space<K> sp;
+  for (int k = 0; k < K; k++) sp.base[k] = in[k].data + in[k].offset;
+  for (size_t d = 0; d < shape.size(); d++) {
+    if (shape[d] == 1) continue;
+    bool merge = !sp.shape.empty();
+    for (int k = 0; k < K && merge; k++) merge = sp.st[k].back() == in[k].strides[d] * shape[d];
+    if (merge) {
+      sp.shape.back() *= shape[d];
+      for (int k = 0; k < K; k++) sp.st[k].back() = in[k].strides[d];
+    } else {
+      sp.shape.push_back(shape[d]);
+      for (int k = 0; k < K; k++) sp.st[k].push_back(in[k].strides[d]);
+    }
+  }
+  if (sp.shape.empty()) {
+    sp.shape.push_back(1);
+    for (int k = 0; k < K; k++) sp.st[k].push_back(0);
+  }
+  return sp;
+}
+
+// Calls row(outPtr, inPtrs, innerStrides, len) over the coalesced space, in parallel for big inputs.
+// Long rows are cut in tiles so that a single huge row (the fully dense case) still spreads over threads.
+template <int K, class Row>
+void ForEachRow(const Space<K>& sp, float* out, int64_t grain, Row row) {
+  const int nd = static_cast<int>(sp.shape.size());
+  const int64_t L = sp.shape[nd - 1];
+  int64_t rows = 1;
+  for (int d = 0; d < nd - 1; d++) rows *= sp.shape[d];
+  constexpr int64_t kTile = 1 << 15;
+  const int64_t tileLen = L > 2 * kTile ? kTile : L;
+  const int64_t perRow = (L + tileLen - 1) / tileLen;
+  int64_t inner[K];
+  for (int k = 0; k < K; k++) inner[k] = sp.st[k][nd - 1];
+
+  Parallel(rows * perRow, std::max<int64_t>(1, grain / tileLen), [&](int64_t t0, int64_t t1) {
+    int64_t r = t0 / perRow, part = t0 % perRow;
+    int64_t idx[64] = {0};  // nd - 1 <= 63 is checked by the caller
+    int64_t off[K] = {0};
+    // Decompose the starting row into a multi-index (row-major over the outer dimensions).
+    int64_t rr = r;
+    for (int d = nd - 2; d >= 0; d--) {
+      idx[d] = rr % sp.shape[d];
+      rr /= sp.shape[d];
+      for (int k = 0; k < K; k++) off[k] += idx[d] * sp.st[k][d];
+    }
+    for (int64_t t = t0; t < t1; t++) {
+      int64_t start = part * tileLen, len = std::min(tileLen, L - start);
+      const float* p[K];
+      for (int k = 0; k < K; k++) p[k] = sp.base[k] + off[k] + start * inner[k];
+      row(out + r * L + start, p, inner, len);
+      if (++part == perRow && t + 1 < t1) {  // next row: odometer step over the outer dimensions
+        part = 0;
+        r++;
+        for (int d = nd - 2; d >= 0; d--) {
+          for (int k = 0; k < K; k++) off[k] += sp.st[k][d];
+          if (++idx[d] < sp.shape[d]) break;
+          for (int k = 0; k < K; k++) off[k] -= sp.st[k][d] * sp.shape[d];
+          idx[d] = 0;
+        }
+      }
+    }
+  });
+}
+
+// ---- binary ------------------------------------------------------------------------------------
+
+enum class BOp { Add, Sub, Mul, Div, Maximum, Minimum, Pow, Eq, Ne, Lt, Le, Gt, Ge };
+
+BOp ParseBinary(const Napi::Value& v) {
+  static const struct { const char* name; BOp op; } kOps[] = {
+      {"add", BOp::Add}, {"sub", BOp::Sub}, {"mul", BOp::Mul}, {"div", BOp::Div}, {"maximum", BOp::Maximum},
+      {"minimum", BOp::Minimum}, {"pow", BOp::Pow}, {"eq", BOp::Eq}, {"ne", BOp::Ne}, {"lt", BOp::Lt},
+      {"le", BOp::Le}, {"gt", BOp::Gt}, {"ge", BOp::Ge}};
+  char buf[16];
+  OpName(v, "binary", buf);
+  for (const auto& e : kOps) {
+    if (std::strcmp(buf, e.name) == 0) return e.op;
+  }
+  throw Napi::TypeError::New(v.Env(), std::string("binary: unknown op '") + buf + "'");
+}
+
+struct AddF { static R1TS_INLINE float F(float a, float b) { return a + b; } };
+struct SubF { static R1TS_INLINE float F(float a, float b) { return a - b; } };
+struct MulF { static R1TS_INLINE float F(float a, float b) { return a * b; } };
+struct DivF { static R1TS_INLINE float F(float a, float b) { return a / b; } };
+// NaN in either input gives NaN, as torch.maximum/minimum do.
+struct MaxF { static R1TS_INLINE float F(float a, float b) { return (a > b || a != a) ? a : b; } };
+struct MinF { static R1TS_INLINE float F(float a, float b) { return (a < b || a != a) ? a : b; } };
+struct PowF { static R1TS_INLINE float F(float a, float b) { return std::pow(a, b); } };
+struct EqF { static R1TS_INLINE float F(float a, float b) { return a == b ? 1.f : 0.f; } };
+struct NeF { static R1TS_INLINE float F(float a, float b) { return a != b ? 1.f : 0.f; } };
+struct LtF { static R1TS_INLINE float F(float a, float b) { return a < b ? 1.f : 0.f; } };
+struct LeF { static R1TS_INLINE float F(float a, float b) { return a <= b ? 1.f : 0.f; } };
+struct GtF { static R1TS_INLINE float F(float a, float b) { return a > b ? 1.f : 0.f; } };
+struct GeF { static R1TS_INLINE float F(float a, float b) { return a >= b ? 1.f : 0.f; } };
+
+// Unit (1) or broadcast (0) strides known at compile time: plain loops the compiler vectorizes.
+template <class Op, bool A1, bool B1>
+R1TS_INLINE void BinaryUnit(float* __restrict o, const float* __restrict a, const float* __restrict b, int64_t n) {
+  for (int64_t i = 0; i < n; i++) o[i] = Op::F(a[A1 ? i : 0], b[B1 ? i : 0]);
+}
+
+template <class Op>
+R1TS_INLINE void BinaryStrided(float* __restrict o, const float* __restrict a, int64_t sa, const float* __restrict b,
+                               int64_t sb, int64_t n) {
+  if (sa == 1 && sb == 1) return BinaryUnit<Op, true, true>(o, a, b, n);
+  if (sa == 1 && sb == 0) return BinaryUnit<Op, true, false>(o, a, b, n);
+  if (sa == 0 && sb == 1) return BinaryUnit<Op, false, true>(o, a, b, n);
+  if (sa == 0 && sb == 0) return BinaryUnit<Op, false, false>(o, a, b, n);
+  for (int64_t i = 0; i < n; i++) o[i] = Op::F(a[i * sa], b[i * sb]);
+}
+
+R1TS_CLONES void BinaryRow(BOp op, float* o, const float* a, int64_t sa, const float* b, int64_t sb, int64_t n) {
+  switch (op) {
+    case BOp::Add: return BinaryStrided<AddF>(o, a, sa, b, sb, n);
+    case BOp::Sub: return BinaryStrided<SubF>(o, a, sa, b, sb, n);
+    case BOp::Mul: return BinaryStrided<MulF>(o, a, sa, b, sb, n);
+    case BOp::Div: return BinaryStrided<DivF>(o, a, sa, b, sb, n);
+    case BOp::Maximum: return BinaryStrided<MaxF>(o, a, sa, b, sb, n);
+    case BOp::Minimum: return BinaryStrided<MinF>(o, a, sa, b, sb, n);
+    case BOp::Pow: return BinaryStrided<PowF>(o, a, sa, b, sb, n);
+    case BOp::Eq: return BinaryStrided<EqF>(o, a, sa, b, sb, n);
+    case BOp::Ne: return BinaryStrided<NeF>(o, a, sa, b, sb, n);
+    case BOp::Lt: return BinaryStrided<LtF>(o, a, sa, b, sb, n);
+    case BOp::Le: return BinaryStrided<LeF>(o, a, sa, b, sb, n);
+    case BOp::Gt: return BinaryStrided<GtF>(o, a, sa, b, sb, n);
+    case BOp::Ge: return BinaryStrided<GeF>(o, a, sa, b, sb, n);
+  }
+}
+
+// binary(op, out, aData, aOffset, aStrides, bData, bOffset, bStrides, shape)
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 9, "binary");
+  BOp op = ParseBinary(info[0]);
+  float* out = F32(info[1], "binary: out");
+  int64_t total;
+  std::vector<int64_t> shape = ReadShape(info[8], "binary: shape", &total);
+  if (shape.size() > 64) RangeFail(info.Env(), "binary: at most 64 dimensions");
+  Strided in[2] = {ReadStrided(info, 2, shape, total, "binary: a"), ReadStrided(info, 5, shape, total, "binary: b")};
+  CheckLength(info[1], total, "binary: out");
+  if (total == 0) return info.Env().Undefined();
+  Space<2> sp = Coalesce<2>(shape, in);
+  int64_t grain = op == BOp::Pow ? kMathGrain : kCheapGrain;
+  ForEachRow<2>(sp, out, grain, [op](float* o, const float* const* p, const int64_t* s, int64_t n) {
+    BinaryRow(op, o, p[0], s[0], p[1], s[1], n);
+  });
+  return info.Env().Undefined();
+}
+
+// ---- where -------------------------------------------------------------------------------------
+
+template <bool C1, bool A1, bool B1>
+R1TS_INLINE void WhereUnit(float* __restrict o, const float* __restrict c, const float* __restrict a,
+                           const float* __restrict b, int64_t n) {
+  for (int64_t i = 0; i < n; i++) o[i] = c[C1 ? i : 0] != 0.f ? a[A1 ? i : 0] : b[B1 ? i : 0];
+}
+
+R1TS_CLONES void WhereRow(float* o, const float* c, int64_t sc, const float* a, int64_t sa, const float* b, int64_t sb,
+                          int64_t n) {
+  auto unit = [](int64_t s) { return s == 0 || s == 1; };
+  if (unit(sc) && unit(sa) && unit(sb)) {
+    switch ((sc << 2) | (sa << 1) | sb) {
+      case 0: return WhereUnit<false, false, false>(o, c, a, b, n);
+      case 1: return WhereUnit<false, false, true>(o, c, a, b, n);
+      case 2: return WhereUnit<false, true, false>(o, c, a, b, n);
+      case 3: return WhereUnit<false, true, true>(o, c, a, b, n);
+      case 4: return WhereUnit<true, false, false>(o, c, a, b, n);
+      case 5: return WhereUnit<true, false, true>(o, c, a, b, n);
+      case 6: return WhereUnit<true, true, false>(o, c, a, b, n);
+      default: return WhereUnit<true, true, true>(o, c, a, b, n);
+    }
+  }
+  for (int64_t i = 0; i < n; i++) o[i] = c[i * sc] != 0.f ? a[i * sa] : b[i * sb];
+}
+
+// where(out, condData, condOffset, condStrides, aData, aOffset, aStrides, bData, bOffset, bStrides, shape)
+Napi::Value Where(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 11, "where");
+  float* out = F32(info[0], "where: out");
+  int64_t total;
+  std::vector<int64_t> shape = ReadShape(info[10], "where: shape", &total);
+  if (shape.size() > 64) RangeFail(info.Env(), "where: at most 64 dimensions");
+  Strided in[3] = {ReadStrided(info, 1, shape, total, "where: cond"), ReadStrided(info, 4, shape, total, "where: a"),
+                   ReadStrided(info, 7, shape, total, "where: b")};
+  CheckLength(info[0], total, "where: out");
+  if (total == 0) return info.Env().Undefined();
+  Space<3> sp = Coalesce<3>(shape, in);
+  ForEachRow<3>(sp, out, kCheapGrain, [](float* o, const float* const* p, const int64_t* s, int64_t n) {
+    WhereRow(o, p[0], s[0], p[1], s[1], p[2], s[2], n);
+  });
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitElementwise(Napi::Env env, Napi::Object exports) {
+  exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  exports.Set("unaryBackward", Napi::Function::New(env, UnaryBackward, "unaryBackward"));
+  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
+  exports.Set("where", Napi::Function::New(env, Where, "where"));
+}
+
+}  // namespace r1ts

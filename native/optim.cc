@@ -1,0 +1,72 @@
+// Optimizer kernels: AdamW with PyTorch's semantics (decoupled weight decay, bias-corrected moments).
+#include <cmath>
+#include <string>
+
+#include "common.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define R1TS_CLONES __attribute__((target_clones("default", "avx2", "arch=skylake-avx512")))
+#else
+#define R1TS_CLONES
+#endif
+
+namespace r1ts {
+
+namespace {
+
+// The element loop; compiled for several ISAs so it vectorises wide (sqrt and div included).
+R1TS_CLONES void AdamWLoop(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n,
+                           float decay, float b1, float b2, float stepSize, float invBc2Sqrt, float eps) {
+  const float c1 = 1 - b1, c2 = 1 - b2;
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = b1 * m[i] + c1 * gi;
+    const float vi = b2 * v[i] + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    // As torch.optim.AdamW: denom = sqrt(v) / sqrt(1 - b2^t) + eps; p -= lr / (1 - b1^t) · m / denom.
+    p[i] = p[i] * decay - stepSize * mi / (std::sqrt(vi) * invBc2Sqrt + eps);
+  }
+}
+
+double Num(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("adamw: ") + what + ": expected a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  float* p = F32(info[0], "adamw: param");
+  const float* g = F32(info[1], "adamw: grad");
+  float* m = F32(info[2], "adamw: m");
+  float* v = F32(info[3], "adamw: v");
+  const double nd = Num(info[4], "n");
+  if (!(nd >= 0) || nd != std::floor(nd) || nd > 9007199254740991.0) {
+    throw Napi::RangeError::New(env, "adamw: n: expected a non-negative integer, got " + std::to_string(nd));
+  }
+  const int64_t n = static_cast<int64_t>(nd);
+  CheckLength(info[0], n, "adamw: param");
+  CheckLength(info[1], n, "adamw: grad");
+  CheckLength(info[2], n, "adamw: m");
+  CheckLength(info[3], n, "adamw: v");
+  const double lr = Num(info[5], "lr"), b1 = Num(info[6], "beta1"), b2 = Num(info[7], "beta2"), eps = Num(info[8], "eps");
+  const double wd = Num(info[9], "weightDecay"), step = Num(info[10], "step");
+  if (!(step >= 1)) throw Napi::RangeError::New(env, "adamw: step: expected >= 1 (the step number after this update), got " + std::to_string(step));
+  // Scalars in double, as PyTorch computes them in Python floats.
+  const double bc1 = 1 - std::pow(b1, step), bc2 = 1 - std::pow(b2, step);
+  const float decay = static_cast<float>(1 - lr * wd), stepSize = static_cast<float>(lr / bc1);
+  const float invBc2Sqrt = static_cast<float>(1 / std::sqrt(bc2));
+  ParallelFor(n, 1 << 15, [&](int64_t b, int64_t e) {
+    AdamWLoop(p + b, g + b, m + b, v + b, e - b, decay, static_cast<float>(b1), static_cast<float>(b2), stepSize, invBc2Sqrt,
+              static_cast<float>(eps));
+  });
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitOptim(Napi::Env env, Napi::Object exports) {
+  exports.Set("adamw", Napi::Function::New(env, AdamW, "adamw"));
+}
+
+}  // namespace r1ts

@@ -1,0 +1,503 @@
+// Reductions and the softmax family: sum, max, sumSquares, softmax(+Backward), logSoftmax(+Backward),
+// tokenLogprobs(+Backward). See kernels.ts for the contract.
+//
+// Row reductions keep many independent accumulators ("lanes") so the compiler can vectorize them
+// without -ffast-math reassociation; sums are finished in double. Sums over one long array use fixed
+// 64K blocks, so the result does not depend on the thread count. Exponentials use FastExp (the same
+// Cephes polynomial as elementwise.cc) because libm's expf does not vectorize.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "common.h"
+
+#define R1TS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define R1TS_INLINE inline __attribute__((always_inline))
+
+namespace r1ts {
+namespace {
+
+// ---- argument helpers ------------------------------------------------------------------------
+
+[[noreturn]] void RangeFail(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
+
+void NeedArgs(const Napi::CallbackInfo& info, size_t n, const char* kernel) {
+  if (info.Length() < n) {
+    throw Napi::TypeError::New(info.Env(), std::string(kernel) + ": expected " + std::to_string(n) + " arguments");
+  }
+}
+
+// A size: an integer in [0, 2^53].
+int64_t Size(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= 9007199254740992.0) || d != std::floor(d)) {
+    RangeFail(v.Env(), std::string(what) + ": expected a non-negative integer");
+  }
+  return static_cast<int64_t>(d);
+}
+
+// a * b, refusing products past 2^53 (a wrapped product would defeat the length checks).
+int64_t Mul(Napi::Env env, int64_t a, int64_t b, const char* kernel) {
+  __int128 p = static_cast<__int128>(a) * b;
+  if (p > (static_cast<__int128>(1) << 53)) RangeFail(env, std::string(kernel) + ": sizes too large");
+  return static_cast<int64_t>(p);
+}
+
+template <class F>
+void Parallel(int64_t n, int64_t grain, F&& fn) {
+  if (n <= 0) return;
+  if (n <= grain) {
+    fn(int64_t{0}, n);  // small work: no std::function, no pool wake-up
+    return;
+  }
+  ParallelFor(n, grain, fn);
+}
+
+// Elements per chunk of parallel work; rows of n get max(1, grain / n) rows per chunk.
+constexpr int64_t kCheapGrain = 1 << 16;
+constexpr int64_t kMathGrain = 1 << 14;
+int64_t RowGrain(int64_t grain, int64_t n) { return std::max<int64_t>(1, grain / std::max<int64_t>(n, 1)); }
+
+// ---- vectorizable row primitives -------------------------------------------------------------
+
+constexpr int kLanes = 16;
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+R1TS_INLINE float BitsToFloat(int32_t i) {
+  float f;
+  std::memcpy(&f, &i, sizeof f);
+  return f;
+}
+
+// exp(x) within ~1 ulp (Cephes expf), branch-free; identical to elementwise.cc's FastExp.
+R1TS_INLINE float FastExp(float x) {
+  float xc = x > -104.f ? x : -104.f;  // NaN becomes -104 here and is restored at the end
+  xc = xc < 88.8f ? xc : 88.8f;
+  float nf = (xc * 1.44269504088896341f + 12582912.f) - 12582912.f;  // round to nearest
+  float r = xc - nf * 0.693359375f;
+  r = r - nf * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float y = p * (r * r) + r + 1.f;
+  int32_t n = static_cast<int32_t>(nf), n1 = n >> 1, n2 = n - n1;
+  y = y * BitsToFloat((n1 + 127) << 23) * BitsToFloat((n2 + 127) << 23);
+  return x != x ? x : y;
+}
+
+// Σ f(i) over [0, n) in lanes of double: vectorizes, and double keeps long sums accurate.
+template <class F>
+R1TS_INLINE double LaneSum(int64_t n, F f) {
+  double acc[kLanes] = {0};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int k = 0; k < kLanes; k++) acc[k] += f(i + k);
+  }
+  double total = 0;
+  for (; i < n; i++) total += f(i);
+  for (int k = 0; k < kLanes; k++) total += acc[k];
+  return total;
+}
+
+R1TS_CLONES double SumRow(const float* x, int64_t n) {
+  return LaneSum(n, [x](int64_t i) { return static_cast<double>(x[i]); });
+}
+
+R1TS_CLONES double SumSquaresRow(const float* x, int64_t n) {
+  return LaneSum(n, [x](int64_t i) { double v = x[i]; return v * v; });
+}
+
+R1TS_CLONES double DotRow(const float* a, const float* b, int64_t n) {
+  return LaneSum(n, [a, b](int64_t i) { return static_cast<double>(a[i]) * b[i]; });
+}
+
+// Max of a row, ignoring NaN (a NaN reaches the results through exp anyway). -inf when n = 0.
+R1TS_CLONES float MaxRow(const float* x, int64_t n) {
+  float m[kLanes];
+  for (int k = 0; k < kLanes; k++) m[k] = kNegInf;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int k = 0; k < kLanes; k++) m[k] = x[i + k] > m[k] ? x[i + k] : m[k];
+  }
+  float best = kNegInf;
+  for (; i < n; i++) best = x[i] > best ? x[i] : best;
+  for (int k = 0; k < kLanes; k++) best = m[k] > best ? m[k] : best;
+  return best;
+}
+
+// Σ exp(x[i] - m); out[i] = exp(x[i] - m) as well when out is given.
+R1TS_CLONES double SumExpRow(float* __restrict out, const float* __restrict x, int64_t n, float m) {
+  if (out) return LaneSum(n, [=](int64_t i) { float e = FastExp(x[i] - m); out[i] = e; return static_cast<double>(e); });
+  return LaneSum(n, [=](int64_t i) { return static_cast<double>(FastExp(x[i] - m)); });
+}
+
+// logsumexp of a row in one pass over memory: each 2K block (L1-resident) gets its max, then its
+// exp-sum relative to the running max; the running sum is rescaled when the max grows.
+double LogSumExpRow(const float* x, int64_t n) {
+  constexpr int64_t kBlock = 2048;
+  float m = kNegInf;
+  double s = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    int64_t len = std::min(kBlock, n - b);
+    float bm = MaxRow(x + b, len);
+    if (bm > m) {
+      s *= std::exp(static_cast<double>(m) - bm);
+      m = bm;
+    }
+    if (m != kNegInf) s += SumExpRow(nullptr, x + b, len, m);
+  }
+  if (m == kNegInf) {
+    // All -inf (logsumexp is -inf) unless a NaN hid from MaxRow: then propagate it.
+    for (int64_t i = 0; i < n; i++) {
+      if (x[i] != x[i]) return x[i];
+    }
+    return -std::numeric_limits<double>::infinity();
+  }
+  return m + std::log(s);
+}
+
+R1TS_CLONES void ScaleRow(float* __restrict out, int64_t n, float s) {
+  for (int64_t i = 0; i < n; i++) out[i] *= s;
+}
+
+R1TS_CLONES void ShiftRow(float* __restrict out, const float* __restrict x, int64_t n, float s) {
+  for (int64_t i = 0; i < n; i++) out[i] = x[i] - s;
+}
+
+// ---- sum / max / sumSquares --------------------------------------------------------------------
+
+// Σ over a long dense array, as fixed blocks summed in parallel then added in order (deterministic).
+double BlockedTotal(const float* x, int64_t n, double (*row)(const float*, int64_t)) {
+  constexpr int64_t kBlock = 1 << 16;
+  int64_t blocks = (n + kBlock - 1) / kBlock;
+  if (blocks <= 1) return row(x, n);
+  std::vector<double> partial(blocks);
+  Parallel(blocks, 4, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; b++) partial[b] = row(x + b * kBlock, std::min(kBlock, n - b * kBlock));
+  });
+  double total = 0;
+  for (double p : partial) total += p;
+  return total;
+}
+
+// Columns of [n, inner] summed over n for columns [0, w): accumulate in double, write float.
+R1TS_CLONES void SumColumns(float* __restrict out, const float* __restrict x, int64_t n, int64_t inner, int64_t w) {
+  double acc[256];
+  for (int64_t i = 0; i < w; i++) acc[i] = 0;
+  for (int64_t j = 0; j < n; j++) {
+    const float* row = x + j * inner;
+    for (int64_t i = 0; i < w; i++) acc[i] += row[i];
+  }
+  for (int64_t i = 0; i < w; i++) out[i] = static_cast<float>(acc[i]);
+}
+
+// Runs fn(o, i0, w) over tiles of the [outer, inner] outputs, in parallel when the work is big.
+template <class F>
+void ForColumnTiles(int64_t outer, int64_t n, int64_t inner, int64_t tileW, F fn) {
+  int64_t perRow = (inner + tileW - 1) / tileW;
+  int64_t work = std::max<int64_t>(1, n * std::min(inner, tileW));
+  Parallel(outer * perRow, std::max<int64_t>(1, kCheapGrain / work), [&](int64_t lo, int64_t hi) {
+    for (int64_t t = lo; t < hi; t++) {
+      int64_t o = t / perRow, i0 = (t % perRow) * tileW;
+      fn(o, i0, std::min(tileW, inner - i0));
+    }
+  });
+}
+
+// sum(out, x, outer, n, inner)
+Napi::Value Sum(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 5, "sum");
+  Napi::Env env = info.Env();
+  float* out = F32(info[0], "sum: out");
+  const float* x = F32(info[1], "sum: x");
+  int64_t outer = Size(info[2], "sum: outer"), n = Size(info[3], "sum: n"), inner = Size(info[4], "sum: inner");
+  int64_t outs = Mul(env, outer, inner, "sum");
+  CheckLength(info[0], outs, "sum: out");
+  CheckLength(info[1], Mul(env, outs, n, "sum"), "sum: x");
+  if (inner == 1 && outer == 1) {
+    out[0] = static_cast<float>(BlockedTotal(x, n, SumRow));
+  } else if (inner == 1) {
+    Parallel(outer, RowGrain(kCheapGrain, n), [&](int64_t lo, int64_t hi) {
+      for (int64_t o = lo; o < hi; o++) out[o] = static_cast<float>(SumRow(x + o * n, n));
+    });
+  } else {
+    ForColumnTiles(outer, n, inner, 256, [&](int64_t o, int64_t i0, int64_t w) {
+      SumColumns(out + o * inner + i0, x + o * n * inner + i0, n, inner, w);
+    });
+  }
+  return env.Undefined();
+}
+
+// Max and first index of a row. Each lane keeps its first maximum (strict >) or its first NaN;
+// lanes are then merged by value, then lowest index, so ties resolve to the first index overall.
+R1TS_CLONES void MaxIndexRow(const float* x, int64_t n, float* outV, int32_t* outI) {
+  float m[kLanes];
+  int32_t id[kLanes];
+  for (int k = 0; k < kLanes; k++) m[k] = kNegInf, id[k] = -1;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int k = 0; k < kLanes; k++) {
+      float v = x[i + k];
+      bool take = v > m[k] || (v != v && m[k] == m[k]);
+      m[k] = take ? v : m[k];
+      id[k] = take ? static_cast<int32_t>(i + k) : id[k];
+    }
+  }
+  for (; i < n; i++) {  // the tail joins lane 0 (its indices are the largest, so order is kept)
+    float v = x[i];
+    if (v > m[0] || (v != v && m[0] == m[0])) m[0] = v, id[0] = static_cast<int32_t>(i);
+  }
+  float best = m[0];
+  int32_t bi = id[0];
+  for (int k = 1; k < kLanes; k++) {
+    if (id[k] < 0) continue;
+    bool bn = best != best, kn = m[k] != m[k];
+    bool better = bi < 0 || (kn && !bn) || (!bn && !kn && m[k] > best) ||
+                  (((kn && bn) || m[k] == best) && id[k] < bi);
+    if (better) best = m[k], bi = id[k];
+  }
+  if (bi < 0) best = x[0], bi = 0;  // every element is -inf
+  *outV = best;
+  *outI = bi;
+}
+
+// Max over n of columns [0, w) of [n, inner]: the running max lives in the outputs themselves.
+R1TS_CLONES void MaxColumns(float* __restrict out, int32_t* __restrict idx, const float* __restrict x, int64_t n,
+                            int64_t inner, int64_t w) {
+  for (int64_t i = 0; i < w; i++) out[i] = x[i], idx[i] = 0;
+  for (int64_t j = 1; j < n; j++) {
+    const float* row = x + j * inner;
+    for (int64_t i = 0; i < w; i++) {
+      float v = row[i], m = out[i];
+      bool take = v > m || (v != v && m == m);
+      out[i] = take ? v : m;
+      idx[i] = take ? static_cast<int32_t>(j) : idx[i];
+    }
+  }
+}
+
+// max(out, idx, x, outer, n, inner)
+Napi::Value Max(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 6, "max");
+  Napi::Env env = info.Env();
+  float* out = F32(info[0], "max: out");
+  int32_t* idx = I32(info[1], "max: idx");
+  const float* x = F32(info[2], "max: x");
+  int64_t outer = Size(info[3], "max: outer"), n = Size(info[4], "max: n"), inner = Size(info[5], "max: inner");
+  int64_t outs = Mul(env, outer, inner, "max");
+  CheckLength(info[0], outs, "max: out");
+  CheckLength(info[1], outs, "max: idx");
+  CheckLength(info[2], Mul(env, outs, n, "max"), "max: x");
+  if (outs == 0) return env.Undefined();
+  if (n == 0) RangeFail(env, "max: cannot reduce over an empty dimension (n = 0)");
+  if (n > INT32_MAX) RangeFail(env, "max: n does not fit an Int32 index");
+  if (inner == 1) {
+    Parallel(outer, RowGrain(kCheapGrain, n), [&](int64_t lo, int64_t hi) {
+      for (int64_t o = lo; o < hi; o++) MaxIndexRow(x + o * n, n, out + o, idx + o);
+    });
+  } else {
+    ForColumnTiles(outer, n, inner, 1024, [&](int64_t o, int64_t i0, int64_t w) {
+      MaxColumns(out + o * inner + i0, idx + o * inner + i0, x + o * n * inner + i0, n, inner, w);
+    });
+  }
+  return env.Undefined();
+}
+
+// sumSquares(x, n) -> number
+Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 2, "sumSquares");
+  const float* x = F32(info[0], "sumSquares: x");
+  int64_t n = Size(info[1], "sumSquares: n");
+  CheckLength(info[0], n, "sumSquares: x");
+  return Napi::Number::New(info.Env(), BlockedTotal(x, n, SumSquaresRow));
+}
+
+// ---- softmax family ----------------------------------------------------------------------------
+
+struct Rows {
+  int64_t rows, n;
+};
+
+// Reads (rows, n) at `at` and checks that each listed array holds rows * n floats.
+Rows ReadRows(const Napi::CallbackInfo& info, size_t at, const char* kernel, std::initializer_list<std::pair<int, const char*>> arrays) {
+  std::string k(kernel);
+  Rows r{Size(info[at], (k + ": rows").c_str()), Size(info[at + 1], (k + ": n").c_str())};
+  int64_t total = Mul(info.Env(), r.rows, r.n, kernel);
+  for (const auto& a : arrays) {
+    std::string what = k + ": " + a.second;
+    F32(info[a.first], what.c_str());
+    CheckLength(info[a.first], total, what.c_str());
+  }
+  return r;
+}
+
+// softmax(out, x, rows, n)
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 4, "softmax");
+  Rows r = ReadRows(info, 2, "softmax", {{0, "out"}, {1, "x"}});
+  float* out = F32(info[0], "softmax: out");
+  const float* x = F32(info[1], "softmax: x");
+  const int64_t n = r.n;
+  Parallel(r.rows, RowGrain(kMathGrain, n), [&](int64_t lo, int64_t hi) {
+    for (int64_t row = lo; row < hi; row++) {
+      const float* xr = x + row * n;
+      float* orow = out + row * n;
+      float m = MaxRow(xr, n);
+      double s = SumExpRow(orow, xr, n, m);
+      ScaleRow(orow, n, static_cast<float>(1.0 / s));
+    }
+  });
+  return info.Env().Undefined();
+}
+
+R1TS_CLONES void SoftmaxBackwardRow(float* __restrict gx, const float* __restrict gy, const float* __restrict y,
+                                    int64_t n, float dot) {
+  for (int64_t i = 0; i < n; i++) gx[i] = y[i] * (gy[i] - dot);
+}
+
+// softmaxBackward(gx, gy, y, rows, n): gx = y ⊙ (gy − Σ gy⊙y)
+Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 5, "softmaxBackward");
+  Rows r = ReadRows(info, 3, "softmaxBackward", {{0, "gx"}, {1, "gy"}, {2, "y"}});
+  float* gx = F32(info[0], "softmaxBackward: gx");
+  const float* gy = F32(info[1], "softmaxBackward: gy");
+  const float* y = F32(info[2], "softmaxBackward: y");
+  const int64_t n = r.n;
+  Parallel(r.rows, RowGrain(kCheapGrain, n), [&](int64_t lo, int64_t hi) {
+    for (int64_t row = lo; row < hi; row++) {
+      float dot = static_cast<float>(DotRow(gy + row * n, y + row * n, n));
+      SoftmaxBackwardRow(gx + row * n, gy + row * n, y + row * n, n, dot);
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// logSoftmax(out, x, rows, n)
+Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 4, "logSoftmax");
+  Rows r = ReadRows(info, 2, "logSoftmax", {{0, "out"}, {1, "x"}});
+  float* out = F32(info[0], "logSoftmax: out");
+  const float* x = F32(info[1], "logSoftmax: x");
+  const int64_t n = r.n;
+  Parallel(r.rows, RowGrain(kMathGrain, n), [&](int64_t lo, int64_t hi) {
+    for (int64_t row = lo; row < hi; row++) {
+      ShiftRow(out + row * n, x + row * n, n, static_cast<float>(LogSumExpRow(x + row * n, n)));
+    }
+  });
+  return info.Env().Undefined();
+}
+
+R1TS_CLONES void LogSoftmaxBackwardRow(float* __restrict gx, const float* __restrict gy, const float* __restrict y,
+                                       int64_t n, float sum) {
+  for (int64_t i = 0; i < n; i++) gx[i] = gy[i] - FastExp(y[i]) * sum;
+}
+
+// logSoftmaxBackward(gx, gy, y, rows, n): gx = gy − exp(y) · Σ gy
+Napi::Value LogSoftmaxBackward(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 5, "logSoftmaxBackward");
+  Rows r = ReadRows(info, 3, "logSoftmaxBackward", {{0, "gx"}, {1, "gy"}, {2, "y"}});
+  float* gx = F32(info[0], "logSoftmaxBackward: gx");
+  const float* gy = F32(info[1], "logSoftmaxBackward: gy");
+  const float* y = F32(info[2], "logSoftmaxBackward: y");
+  const int64_t n = r.n;
+  Parallel(r.rows, RowGrain(kMathGrain, n), [&](int64_t lo, int64_t hi) {
+    for (int64_t row = lo; row < hi; row++) {
+      float sum = static_cast<float>(SumRow(gy + row * n, n));
+      LogSoftmaxBackwardRow(gx + row * n, gy + row * n, y + row * n, n, sum);
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// Targets must be < n; negative ones mean "ignore this row".
+void CheckTargets(Napi::Env env, const int32_t* t, int64_t rows, int64_t n, const char* kernel) {
+  for (int64_t r = 0; r < rows; r++) {
+    if (t[r] >= n) {
+      RangeFail(env, std::string(kernel) + ": target " + std::to_string(t[r]) + " at row " + std::to_string(r) +
+                         " is out of range [0, " + std::to_string(n) + ")");
+    }
+  }
+}
+
+// tokenLogprobs(out, lse, logits, targets, rows, n)
+Napi::Value TokenLogprobs(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 6, "tokenLogprobs");
+  Rows r = ReadRows(info, 4, "tokenLogprobs", {{2, "logits"}});
+  float* out = F32(info[0], "tokenLogprobs: out");
+  float* lse = F32(info[1], "tokenLogprobs: lse");
+  const float* logits = F32(info[2], "tokenLogprobs: logits");
+  const int32_t* targets = I32(info[3], "tokenLogprobs: targets");
+  CheckLength(info[0], r.rows, "tokenLogprobs: out");
+  CheckLength(info[1], r.rows, "tokenLogprobs: lse");
+  CheckLength(info[3], r.rows, "tokenLogprobs: targets");
+  CheckTargets(info.Env(), targets, r.rows, r.n, "tokenLogprobs");
+  const int64_t n = r.n;
+  Parallel(r.rows, RowGrain(kMathGrain, n), [&](int64_t lo, int64_t hi) {
+    for (int64_t row = lo; row < hi; row++) {
+      double l = LogSumExpRow(logits + row * n, n);
+      lse[row] = static_cast<float>(l);
+      int32_t t = targets[row];
+      out[row] = t < 0 ? 0.f : static_cast<float>(logits[row * n + t] - l);
+    }
+  });
+  return info.Env().Undefined();
+}
+
+R1TS_CLONES void TokenLogprobsBackwardRow(float* __restrict g, const float* __restrict x, int64_t n, float lse,
+                                          float scale) {
+  for (int64_t i = 0; i < n; i++) g[i] = scale * FastExp(x[i] - lse);
+}
+
+// tokenLogprobsBackward(glogits, gout, logits, lse, targets, rows, n):
+// glogits[r, j] = gout[r] · (1[j = t_r] − softmax_j), overwritten; ignored rows get 0.
+Napi::Value TokenLogprobsBackward(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 7, "tokenLogprobsBackward");
+  Rows r = ReadRows(info, 5, "tokenLogprobsBackward", {{0, "glogits"}, {2, "logits"}});
+  float* g = F32(info[0], "tokenLogprobsBackward: glogits");
+  const float* gout = F32(info[1], "tokenLogprobsBackward: gout");
+  const float* logits = F32(info[2], "tokenLogprobsBackward: logits");
+  const float* lse = F32(info[3], "tokenLogprobsBackward: lse");
+  const int32_t* targets = I32(info[4], "tokenLogprobsBackward: targets");
+  CheckLength(info[1], r.rows, "tokenLogprobsBackward: gout");
+  CheckLength(info[3], r.rows, "tokenLogprobsBackward: lse");
+  CheckLength(info[4], r.rows, "tokenLogprobsBackward: targets");
+  CheckTargets(info.Env(), targets, r.rows, r.n, "tokenLogprobsBackward");
+  const int64_t n = r.n;
+  Parallel(r.rows, RowGrain(kMathGrain, n), [&](int64_t lo, int64_t hi) {
+    for (int64_t row = lo; row < hi; row++) {
+      float* gr = g + row * n;
+      int32_t t = targets[row];
+      if (t < 0) {
+        std::memset(gr, 0, sizeof(float) * n);
+        continue;
+      }
+      TokenLogprobsBackwardRow(gr, logits + row * n, n, lse[row], -gout[row]);
+      gr[t] += gout[row];
+    }
+  });
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitReduce(Napi::Env env, Napi::Object exports) {
+  exports.Set("sum", Napi::Function::New(env, Sum, "sum"));
+  exports.Set("max", Napi::Function::New(env, Max, "max"));
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquares, "sumSquares"));
+  exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+  exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward, "softmaxBackward"));
+  exports.Set("logSoftmax", Napi::Function::New(env, LogSoftmax, "logSoftmax"));
+  exports.Set("logSoftmaxBackward", Napi::Function::New(env, LogSoftmaxBackward, "logSoftmaxBackward"));
+  exports.Set("tokenLogprobs", Napi::Function::New(env, TokenLogprobs, "tokenLogprobs"));
+  exports.Set("tokenLogprobsBackward", Napi::Function::New(env, TokenLogprobsBackward, "tokenLogprobsBackward"));
+}
+
+}  // namespace r1ts

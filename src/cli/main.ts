@@ -1,0 +1,77 @@
+// The r1ts command line: parses the subcommand and hands off; every command has --help.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { doctor, formatDoctor } from './doctor.js';
+import { UsageError, reportError } from './errors.js';
+
+interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  run(args: string[]): Promise<number> | number;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const commands: Record<string, Command> = {
+  version: {
+    summary: 'print the r1ts version',
+    usage: 'r1ts version',
+    run: () => {
+      console.log(packageVersion());
+      return 0;
+    },
+  },
+  doctor: {
+    summary: 'report the compute backend, BLAS, threads and CPU features',
+    usage: 'r1ts doctor [--json]\n\n  --json   machine-readable output\n\nEnvironment: R1TS_BACKEND=ref|native|auto, R1TS_THREADS=N.',
+    run: (args) => {
+      const { values } = parseArgs({ args, options: { json: { type: 'boolean' } }, strict: true });
+      const report = doctor();
+      console.log(values.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
+      return report.selfTest.startsWith('FAILED') ? 1 : 0;
+    },
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    'r1ts — DeepSeek-R1 in TypeScript',
+    '',
+    'Usage: r1ts <command> [options]      (r1ts <command> --help for details)',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return 0;
+  }
+  if (name === '--version' || name === '-v') return commands.version!.run([]);
+  const command = commands[name];
+  try {
+    if (!command) throw new UsageError(`unknown command '${name}'.\n\n${help()}`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(`${command.summary}\n\nUsage: ${command.usage}`);
+      return 0;
+    }
+    return await command.run(rest);
+  } catch (e) {
+    const usage = e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? new UsageError(`${e.message}\nUsage: ${command?.usage}`) : e;
+    return reportError(usage);
+  }
+}
+
+// Run directly (tsx src/cli/main.ts …): execute; imported (bin/r1ts.js, tests): only export run().
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await run(process.argv.slice(2));
+}

@@ -1,0 +1,4 @@
+// Small helpers shared by every layer.
+
+export { cpuFacts } from './cpu.js';
+export type { CpuFacts } from './cpu.js';
