@@ -122,8 +122,15 @@ R1TS_INLINE typename I::V Exp(const typename I::V& in) {
 // C[M, 0:N] (=, or += when kAcc) Σ_k A(m, k) · B[k, 0:N] with A(m, k) = A[m·rsA + k·csA].
 // A is only read one scalar at a time (broadcast), so any layout of A works, a transposed one
 // included; B and C rows must be contiguous along N.
+//
+// Band: row m only sums over k in [band.lo + m, band.hi + m). The caller promises A(m, k) = 0
+// outside (keys hidden by causality), so the band only saves work, at the granularity of a tile.
+struct Band {
+  int64_t lo = -(int64_t(1) << 40), hi = int64_t(1) << 40;
+};
+
 template <class I, int R, int NV, bool kAcc>
-R1TS_INLINE void MicroTile(int K, const float* A, int64_t rsA, int64_t csA, const float* B, int64_t ldb,
+R1TS_INLINE void MicroTile(int k0, int k1, const float* A, int64_t rsA, int64_t csA, const float* B, int64_t ldb,
                            float* C, int64_t ldc) {
   using V = typename I::V;
   constexpr int W = I::W;
@@ -132,7 +139,7 @@ R1TS_INLINE void MicroTile(int K, const float* A, int64_t rsA, int64_t csA, cons
   for (int r = 0; r < R; r++)
 #pragma GCC unroll 8
     for (int v = 0; v < NV; v++) acc[r][v] = kAcc ? Load<I>(C + r * ldc + v * W) : V{};
-  for (int k = 0; k < K; k++) {
+  for (int k = k0; k < k1; k++) {
     const float* b = B + k * ldb;
     V bv[NV];
 #pragma GCC unroll 8
@@ -151,28 +158,42 @@ R1TS_INLINE void MicroTile(int K, const float* A, int64_t rsA, int64_t csA, cons
     for (int v = 0; v < NV; v++) Store<I>(C + r * ldc + v * W, acc[r][v]);
 }
 
+// The k range a tile of rows [m, m + rows) needs under `band`, clipped to [0, K).
+inline void TileRange(const Band& band, int m, int rows, int K, int& k0, int& k1) {
+  k0 = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(K, band.lo + m)));
+  k1 = static_cast<int>(std::max<int64_t>(k0, std::min<int64_t>(K, band.hi + m + rows - 1)));
+}
+
 template <class I, int NV, bool kAcc>
-R1TS_INLINE void GemmColumns(int M, int K, const float* A, int64_t rsA, int64_t csA, const float* B, int64_t ldb,
-                             float* C, int64_t ldc) {
-  int m = 0;
-  for (; m + I::R <= M; m += I::R) MicroTile<I, I::R, NV, kAcc>(K, A + m * rsA, rsA, csA, B, ldb, C + m * ldc, ldc);
-  for (; m < M; m++) MicroTile<I, 1, NV, kAcc>(K, A + m * rsA, rsA, csA, B, ldb, C + m * ldc, ldc);
+R1TS_INLINE void GemmColumns(int M, int K, const Band& band, const float* A, int64_t rsA, int64_t csA, const float* B,
+                             int64_t ldb, float* C, int64_t ldc) {
+  int m = 0, k0, k1;
+  for (; m + I::R <= M; m += I::R) {
+    TileRange(band, m, I::R, K, k0, k1);
+    MicroTile<I, I::R, NV, kAcc>(k0, k1, A + m * rsA, rsA, csA, B, ldb, C + m * ldc, ldc);
+  }
+  for (; m < M; m++) {
+    TileRange(band, m, 1, K, k0, k1);
+    MicroTile<I, 1, NV, kAcc>(k0, k1, A + m * rsA, rsA, csA, B, ldb, C + m * ldc, ldc);
+  }
 }
 
 template <class I, bool kAcc>
 R1TS_INLINE void Gemm(int M, int N, int K, const float* A, int64_t rsA, int64_t csA, const float* B, int64_t ldb,
-                      float* C, int64_t ldc) {
+                      float* C, int64_t ldc, const Band& band = Band()) {
   constexpr int W = I::W, NV = I::NV;
   int n = 0;
   // Column panels of NV vectors (the B panel, K × NV·W, stays in L1 across the row tiles).
-  for (; n + NV * W <= N; n += NV * W) GemmColumns<I, NV, kAcc>(M, K, A, rsA, csA, B + n, ldb, C + n, ldc);
-  for (; n + W <= N; n += W) GemmColumns<I, 1, kAcc>(M, K, A, rsA, csA, B + n, ldb, C + n, ldc);
+  for (; n + NV * W <= N; n += NV * W) GemmColumns<I, NV, kAcc>(M, K, band, A, rsA, csA, B + n, ldb, C + n, ldc);
+  for (; n + W <= N; n += W) GemmColumns<I, 1, kAcc>(M, K, band, A, rsA, csA, B + n, ldb, C + n, ldc);
   if (n == N) return;
   // Leftover columns (a head size that is not a multiple of the vector width).
   for (int m = 0; m < M; m++) {
+    int k0, k1;
+    TileRange(band, m, 1, K, k0, k1);
     for (int c = n; c < N; c++) {
       float s = kAcc ? C[m * ldc + c] : 0.0f;
-      for (int k = 0; k < K; k++) s += A[m * rsA + k * csA] * B[k * ldb + c];
+      for (int k = k0; k < k1; k++) s += A[m * rsA + k * csA] * B[k * ldb + c];
       C[m * ldc + c] = s;
     }
   }
@@ -207,8 +228,8 @@ struct Scratch {
   float* vt;  // V block transposed: Dv × kBlockK (backward)
   float* s;   // scores, then probabilities: kBlockQ × kBlockK
   float* dp;  // backward: dP, then dS: kBlockQ × kBlockK
-  float* m;   // forward: running row max (kBlockQ)
-  float* l;   // forward: running row sum (kBlockQ)
+  float* m;   // forward: running row max (kBlockQ · kGroupQ)
+  float* l;   // forward: running row sum (kBlockQ · kGroupQ)
 };
 
 inline int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -273,60 +294,82 @@ inline const float* MaskRow(const Problem& p, int64_t b, int64_t h, int64_t i, i
   return p.mask ? p.mask + b * p.msb + h * p.msh + i * p.msi + j0 * p.msj : nullptr;
 }
 
+// First query row that may see key j0 (causality), so that blocks above it can be skipped.
+inline int64_t FirstQueryFor(const Problem& p, int64_t j0) {
+  return p.causal ? std::max<int64_t>(0, j0 - (p.Tk - p.Tq)) : 0;
+}
+
 // ---- forward ---------------------------------------------------------------------------------
-// One unit = one block of up to kBlockQ queries of one (b, h). Its out rows serve as the output
+// One unit = a group of up to kGroupQ query blocks of one (b, h). Key blocks are the outer loop, so
+// each K block is transposed once for the whole group. The unit's out rows serve as the output
 // accumulator; m and l hold the running max and sum of each row.
+constexpr int kGroupQ = 4;
+
+// Band of a P·V style product (rows = queries from i0, k = keys from j0) under causality.
+inline Band CausalQueryBand(const Problem& p, int64_t i0, int64_t j0) {
+  Band band;
+  if (p.causal) band.hi = i0 + (p.Tk - p.Tq) - j0 + 1;  // row r sees k < i0 + r + (Tk - Tq) - j0 + 1
+  return band;
+}
+
 template <class I>
 R1TS_INLINE void ForwardUnit(const Problem& p, const Scratch& s, int64_t unit) {
-  const int64_t nQB = CeilDiv(p.Tq, kBlockQ);
-  const int64_t bh = unit / nQB;
-  const int64_t qb = nQB - 1 - unit % nQB;  // the last (heaviest when causal) blocks first: better balance
+  const int64_t nQG = CeilDiv(p.Tq, kBlockQ * kGroupQ);
+  const int64_t bh = unit / nQG;
+  const int64_t group = nQG - 1 - unit % nQG;  // the last (heaviest when causal) groups first: better balance
   const int64_t b = bh / p.H, h = bh % p.H, kvh = h / p.G;
-  const int64_t i0 = qb * kBlockQ;
-  const int rows = static_cast<int>(std::min<int64_t>(kBlockQ, p.Tq - i0));
+  const int64_t g0 = group * kBlockQ * kGroupQ;
+  const int64_t gRows = std::min<int64_t>(kBlockQ * kGroupQ, p.Tq - g0);
   const int64_t D = p.D, Dv = p.Dv;
-  const float* q = p.q + (bh * p.Tq + i0) * D;
   const float* k = p.k + (b * p.Hk + kvh) * p.Tk * D;
   const float* v = p.v + (b * p.Hk + kvh) * p.Tk * Dv;
-  float* out = p.out + (bh * p.Tq + i0) * Dv;
-  float* lse = p.lse + bh * p.Tq + i0;
+  const int64_t off = p.Tk - p.Tq;
 
-  // Keys past the last one the block's last row may see are skipped entirely.
-  const int64_t keyEnd = p.causal ? std::max<int64_t>(0, std::min<int64_t>(p.Tk, i0 + rows + p.Tk - p.Tq)) : p.Tk;
-  for (int r = 0; r < rows; r++) {
+  for (int64_t r = 0; r < gRows; r++) {
     s.m[r] = kNegInf;
     s.l[r] = 0;
   }
-  std::memset(out, 0, rows * Dv * sizeof(float));
+  std::memset(p.out + (bh * p.Tq + g0) * Dv, 0, gRows * Dv * sizeof(float));
 
+  // Keys past the last one the group's last row may see are skipped entirely.
+  const int64_t keyEnd = p.causal ? std::max<int64_t>(0, std::min<int64_t>(p.Tk, g0 + gRows + off)) : p.Tk;
   for (int64_t j0 = 0; j0 < keyEnd; j0 += kBlockK) {
     const int nk = static_cast<int>(std::min<int64_t>(kBlockK, keyEnd - j0));
     const int n16 = RoundUpPad(nk);
     TransposeBlock(k + j0 * D, nk, D, s.kt, n16);
-    Gemm<I, false>(rows, n16, static_cast<int>(D), q, D, 1, s.kt, n16, s.s, n16);  // S = Q·Kᵀ
-    for (int r = 0; r < rows; r++) {
-      float* row = s.s + r * n16;
-      const int64_t i = i0 + r;
-      const int visible = VisibleKeys(p, i, j0, nk);
-      const float mx = visible > 0 ? PrepareScores<I>(p, row, n16, visible, MaskRow(p, b, h, i, j0)) : kNegInf;
-      if (mx == kNegInf) {  // nothing visible in this block: the row adds nothing
-        std::memset(row, 0, n16 * sizeof(float));
-        continue;
+    for (int64_t i0 = std::max(g0, FirstQueryFor(p, j0) / kBlockQ * kBlockQ); i0 < g0 + gRows; i0 += kBlockQ) {
+      const int rows = static_cast<int>(std::min<int64_t>(kBlockQ, p.Tq - i0));
+      float* out = p.out + (bh * p.Tq + i0) * Dv;
+      float* m = s.m + (i0 - g0);
+      float* l = s.l + (i0 - g0);
+      Gemm<I, false>(rows, n16, static_cast<int>(D), p.q + (bh * p.Tq + i0) * D, D, 1, s.kt, n16, s.s, n16);  // S = Q·Kᵀ
+      for (int r = 0; r < rows; r++) {
+        float* row = s.s + r * n16;
+        const int64_t i = i0 + r;
+        const int visible = VisibleKeys(p, i, j0, nk);
+        const float mx = visible > 0 ? PrepareScores<I>(p, row, n16, visible, MaskRow(p, b, h, i, j0)) : kNegInf;
+        if (mx == kNegInf) {  // nothing visible in this block: the row adds nothing
+          std::memset(row, 0, n16 * sizeof(float));
+          continue;
+        }
+        const float mNew = std::max(m[r], mx);
+        const float alpha = std::exp(m[r] - mNew);  // rescales what was accumulated under the old max
+        const float sum = ExpRow<I>(row, n16, mNew);
+        l[r] = l[r] * alpha + sum;
+        m[r] = mNew;
+        if (alpha != 1.0f) {
+          float* o = out + r * Dv;
+          for (int64_t d = 0; d < Dv; d++) o[d] *= alpha;
+        }
       }
-      const float mNew = std::max(s.m[r], mx);
-      const float alpha = std::exp(s.m[r] - mNew);  // rescales what was accumulated under the old max
-      const float sum = ExpRow<I>(row, n16, mNew);
-      s.l[r] = s.l[r] * alpha + sum;
-      s.m[r] = mNew;
-      if (alpha != 1.0f) {
-        float* o = out + r * Dv;
-        for (int64_t d = 0; d < Dv; d++) o[d] *= alpha;
-      }
+      Gemm<I, true>(rows, static_cast<int>(Dv), nk, s.s, n16, 1, v + j0 * Dv, Dv, out, Dv,
+                    CausalQueryBand(p, i0, j0));  // O += P·V
     }
-    Gemm<I, true>(rows, static_cast<int>(Dv), nk, s.s, n16, 1, v + j0 * Dv, Dv, out, Dv);  // O += P·V
   }
 
-  for (int r = 0; r < rows; r++) {
+  float* out = p.out + (bh * p.Tq + g0) * Dv;
+  float* lse = p.lse + bh * p.Tq + g0;
+  for (int64_t r = 0; r < gRows; r++) {
     if (s.l[r] > 0) {
       const float inv = 1.0f / s.l[r];
       float* o = out + r * Dv;
@@ -378,17 +421,16 @@ R1TS_INLINE void BackwardBlock(const Problem& p, const Scratch& s, int64_t b, in
     }
   }
   if (doQ)  // gq_i += scale·dS · K_j
-    Gemm<I, true>(rows, static_cast<int>(D), nk, s.dp, n16, 1, p.k + kvRow * D, D, p.gq + (bh * p.Tq + i0) * D, D);
+    Gemm<I, true>(rows, static_cast<int>(D), nk, s.dp, n16, 1, p.k + kvRow * D, D, p.gq + (bh * p.Tq + i0) * D, D,
+                  CausalQueryBand(p, i0, j0));
   if (doKV) {
     // gk_j += scale·dSᵀ · Q_i and gv_j += Pᵀ · dO_i (A read transposed: rsA = 1, csA = n16)
-    Gemm<I, true>(nk, static_cast<int>(D), rows, s.dp, 1, n16, q, D, p.gk + kvRow * D, D);
-    Gemm<I, true>(nk, static_cast<int>(Dv), rows, s.s, 1, n16, dO, Dv, p.gv + kvRow * Dv, Dv);
+    // Under causality key c (from j0) is seen by rows r >= c + j0 - (Tk - Tq) - i0 only.
+    Band band;
+    if (p.causal) band.lo = j0 - (p.Tk - p.Tq) - i0;
+    Gemm<I, true>(nk, static_cast<int>(D), rows, s.dp, 1, n16, q, D, p.gk + kvRow * D, D, band);
+    Gemm<I, true>(nk, static_cast<int>(Dv), rows, s.s, 1, n16, dO, Dv, p.gv + kvRow * Dv, Dv, band);
   }
-}
-
-// First query row that may see key j0 (causality), so that blocks above it can be skipped.
-inline int64_t FirstQueryFor(const Problem& p, int64_t j0) {
-  return p.causal ? std::max<int64_t>(0, j0 - (p.Tk - p.Tq)) : 0;
 }
 
 // Owner of a whole kv head (b, g): computes gk, gv of that head and gq of the query heads sharing it.
@@ -511,7 +553,7 @@ struct ScratchSet {
   ScratchSet(int workers, int64_t D, int64_t Dv) {
     const auto round = [](int64_t n) { return CeilDiv(n, 16) * 16; };
     const int64_t kt = round(D * kBlockK), vt = round(Dv * kBlockK), blk = round(kBlockQ * kBlockK);
-    const int64_t rowv = round(kBlockQ);
+    const int64_t rowv = round(kBlockQ * kGroupQ);
     const int64_t per = kt + vt + 2 * blk + 2 * rowv;
     storage.resize(per * workers + 16);
     float* base = storage.data();
@@ -650,7 +692,7 @@ void Attention(const Napi::CallbackInfo& info) {
   p.k = TensorArg(info, 3, K, "k", {{"B", p.B}, {"Hk", p.Hk}, {"Tk", p.Tk}, {"D", p.D}});
   p.v = TensorArg(info, 4, K, "v", {{"B", p.B}, {"Hk", p.Hk}, {"Tk", p.Tk}, {"Dv", p.Dv}});
   if (p.B == 0 || p.Tq == 0) return;
-  const int64_t units = p.B * p.H * CeilDiv(p.Tq, kBlockQ);
+  const int64_t units = p.B * p.H * CeilDiv(p.Tq, kBlockQ * kGroupQ);
   const int workers = Workers(p, units);
   try {
     ScratchSet scratch(workers, p.D, p.Dv);

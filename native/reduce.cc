@@ -9,8 +9,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common.h"
@@ -154,12 +156,13 @@ double LogSumExpRow(const float* x, int64_t n) {
     }
     if (m != kNegInf) s += SumExpRow(nullptr, x + b, len, m);
   }
-  if (m == kNegInf) {
-    // All -inf (logsumexp is -inf) unless a NaN hid from MaxRow: then propagate it.
+  if (std::isinf(m)) {
+    // All -inf gives -inf; any +inf gives +inf (not inf - inf = NaN), unless a NaN, which MaxRow
+    // skips, is present: then NaN.
     for (int64_t i = 0; i < n; i++) {
       if (x[i] != x[i]) return x[i];
     }
-    return -std::numeric_limits<double>::infinity();
+    return m;
   }
   return m + std::log(s);
 }

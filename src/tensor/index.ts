@@ -10,7 +10,7 @@ export { Rng } from './random.js';
 export { keep, scopeSize, tidy } from './scope.js';
 export type { Shape } from './shape.js';
 export { numel } from './shape.js';
-export { Tensor, dense, empty } from './tensor.js';
+export { Tensor, dense, empty, memoryStats } from './tensor.js';
 export type { GradNode } from './tensor.js';
 
 export { full, ones, rand, randn, tensor, toFloat32, toFloat64, toHalf, zeros } from './ops/create.js';

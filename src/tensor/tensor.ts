@@ -23,17 +23,29 @@ export interface GradNode {
   backward(grad: Tensor): readonly (Tensor | null)[];
 }
 
+const live = { storages: 0, bytes: 0 };
+
+/** Storages (tensor buffers) alive now and their bytes: a leak check for training loops. */
+export function memoryStats(): { readonly storages: number; readonly bytes: number } {
+  return { ...live };
+}
+
 export class Storage {
   refs = 0;
   freed = false;
   constructor(
     readonly data: FloatArray | HalfArray,
     private readonly release: ((a: Float32Array) => void) | null,
-  ) {}
+  ) {
+    live.storages++;
+    live.bytes += data.byteLength;
+  }
 
   unref(): void {
     if (--this.refs > 0 || this.freed) return;
     this.freed = true;
+    live.storages--;
+    live.bytes -= this.data.byteLength;
     if (this.release && this.data instanceof Float32Array) this.release(this.data);
   }
 }

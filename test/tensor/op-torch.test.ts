@@ -3,20 +3,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as T from '../../src/tensor/index.js';
+import { availableBackends } from './backends.js';
 import type { CaseData, RunResult } from './harness.js';
 import { closeness, makeCaseData, runOurs, torchResults } from './harness.js';
 import { opCases } from './op-cases.js';
 
-const backends: T.BackendName[] = T.withBackend('ref', () => (T.nativeLoadError() === null && tryNative() ? ['ref', 'native'] : ['ref']));
-
-function tryNative(): boolean {
-  try {
-    T.withBackend('native', () => 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const backends = availableBackends();
 
 function check(label: string, ours: RunResult, want: RunResult, tol: number): void {
   ours.outputs.forEach((o, i) => {

@@ -1,0 +1,4 @@
+// The r1ts package: the curated surfaces of each layer (each layer's index.ts lists its own).
+
+export * from './tensor/index.js';
+export * from './nn/index.js';
