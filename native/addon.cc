@@ -50,4 +50,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace r1ts
 
-NODE_API_MODULE(r1ts_native, r1ts::Init)
+// NODE_API_MODULE pastes the function name into an identifier, so it needs an unqualified name.
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return r1ts::Init(env, exports); }
+NODE_API_MODULE(r1ts_native, InitAddon)

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -123,10 +124,12 @@ R1TS_INLINE typename I::V Exp(const typename I::V& in) {
 // A is only read one scalar at a time (broadcast), so any layout of A works, a transposed one
 // included; B and C rows must be contiguous along N.
 //
-// Band: row m only sums over k in [band.lo + m, band.hi + m). The caller promises A(m, k) = 0
+// Band: row m only sums over k in [lo + pos(m), hi + pos(m)) with pos(m) = (base + m) / div (rows
+// may stand for G heads of one query position, hence the divisor). The caller promises A(m, k) = 0
 // outside (keys hidden by causality), so the band only saves work, at the granularity of a tile.
 struct Band {
   int64_t lo = -(int64_t(1) << 40), hi = int64_t(1) << 40;
+  int64_t base = 0, div = 1;
 };
 
 template <class I, int R, int NV, bool kAcc>
@@ -160,8 +163,9 @@ R1TS_INLINE void MicroTile(int k0, int k1, const float* A, int64_t rsA, int64_t 
 
 // The k range a tile of rows [m, m + rows) needs under `band`, clipped to [0, K).
 inline void TileRange(const Band& band, int m, int rows, int K, int& k0, int& k1) {
-  k0 = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(K, band.lo + m)));
-  k1 = static_cast<int>(std::max<int64_t>(k0, std::min<int64_t>(K, band.hi + m + rows - 1)));
+  const int64_t first = (band.base + m) / band.div, last = (band.base + m + rows - 1) / band.div;
+  k0 = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(K, band.lo + first)));
+  k1 = static_cast<int>(std::max<int64_t>(k0, std::min<int64_t>(K, band.hi + last)));
 }
 
 template <class I, int NV, bool kAcc>
@@ -211,6 +215,7 @@ struct Problem {
   const float* gout = nullptr;
   const float* outIn = nullptr;  // the forward output, read by the backward pass
   const float* lseIn = nullptr;
+  float* rowDot = nullptr;  // backward scratch [B, H, Tq]: D_i = rowsum(gout_i ⊙ out_i)
   // both
   const float* q = nullptr;
   const float* k = nullptr;
@@ -228,19 +233,61 @@ struct Scratch {
   float* vt;  // V block transposed: Dv × kBlockK (backward)
   float* s;   // scores, then probabilities: kBlockQ × kBlockK
   float* dp;  // backward: dP, then dS: kBlockQ × kBlockK
-  float* m;   // forward: running row max (kBlockQ · kGroupQ)
-  float* l;   // forward: running row sum (kBlockQ · kGroupQ)
+  float* qs;  // forward: the unit's q rows (kUnitRows × D)
+  float* os;  // forward: the unit's output accumulators (kUnitRows × Dv)
+  float* m;   // forward: running row max (kUnitRows)
+  float* l;   // forward: running row sum (kUnitRows)
 };
 
 inline int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline int RoundUpPad(int64_t n) { return static_cast<int>(CeilDiv(n, kPad) * kPad); }
 
-// dst[d·ld + c] = src[c·dim + d] for c < n (rows of a K or V block), zero in the padding columns.
-inline void TransposeBlock(const float* src, int n, int64_t dim, float* dst, int ld) {
-  for (int c = 0; c < n; c++) {
-    const float* row = src + c * dim;
-    for (int64_t d = 0; d < dim; d++) dst[d * ld + c] = row[d];
+// One butterfly stage of a W×W in-register transpose: for each pair of rows (r, r + d), swaps bit d
+// of the row index with bit d of the lane index. After the stages d = 1, 2, 4, … < W, x[r][l] holds
+// the old x[l][r].
+template <class I, int d>
+R1TS_INLINE void TransposeStage(typename I::V* x) {
+  using VI = typename I::VI;
+  constexpr int W = I::W;
+  VI lo, hi;
+#pragma GCC unroll 16
+  for (int l = 0; l < W; l++) {
+    lo[l] = (l & d) ? W + (l ^ d) : l;
+    hi[l] = (l & d) ? W + l : (l ^ d);
   }
+#pragma GCC unroll 16
+  for (int r = 0; r < W; r++) {
+    if (r & d) continue;
+    const typename I::V a = x[r], b = x[r + d];
+    x[r] = __builtin_shuffle(a, b, lo);
+    x[r + d] = __builtin_shuffle(a, b, hi);
+  }
+}
+
+// dst[d·ld + c] = src[c·dim + d] for c < n (rows of a K or V block), zero in the padding columns
+// [n, ld). Whole W×W tiles are transposed in registers, the edges one element at a time.
+template <class I>
+R1TS_INLINE void TransposeBlock(const float* src, int n, int64_t dim, float* dst, int ld) {
+  constexpr int W = I::W;
+  const int nFull = n / W * W;
+  const int64_t dimFull = dim / W * W;
+  for (int c0 = 0; c0 < nFull; c0 += W) {
+    for (int64_t d0 = 0; d0 < dimFull; d0 += W) {
+      typename I::V x[W];
+#pragma GCC unroll 16
+      for (int r = 0; r < W; r++) x[r] = Load<I>(src + (c0 + r) * dim + d0);
+      TransposeStage<I, 1>(x);
+      TransposeStage<I, 2>(x);
+      if (W > 4) TransposeStage<I, (W > 4 ? 4 : 1)>(x);
+      if (W > 8) TransposeStage<I, (W > 8 ? 8 : 1)>(x);
+#pragma GCC unroll 16
+      for (int r = 0; r < W; r++) Store<I>(dst + (d0 + r) * ld + c0, x[r]);
+    }
+    for (int c = c0; c < c0 + W; c++)
+      for (int64_t d = dimFull; d < dim; d++) dst[d * ld + c] = src[c * dim + d];
+  }
+  for (int c = nFull; c < n; c++)
+    for (int64_t d = 0; d < dim; d++) dst[d * ld + c] = src[c * dim + d];
   if (n < ld)
     for (int64_t d = 0; d < dim; d++) std::memset(dst + d * ld + n, 0, (ld - n) * sizeof(float));
 }
@@ -300,83 +347,98 @@ inline int64_t FirstQueryFor(const Problem& p, int64_t j0) {
 }
 
 // ---- forward ---------------------------------------------------------------------------------
-// One unit = a group of up to kGroupQ query blocks of one (b, h). Key blocks are the outer loop, so
-// each K block is transposed once for the whole group. The unit's out rows serve as the output
-// accumulator; m and l hold the running max and sum of each row.
+// The rows of a kv head (b, g) are the G·Tq pairs (query position i, query head h of the group),
+// numbered ρ = i·G + (h − g·G), so that the G heads sharing K and V are processed together (decoding,
+// Tq = 1, then reads each K and V block once for all of them) and rows of one position stay
+// together (causality depends on i only). One unit = a group of up to kGroupQ blocks of kBlockQ
+// rows; key blocks are the outer loop, so each K block is transposed once per unit. The unit's q
+// rows are gathered into s.qs and its outputs accumulate in s.os; m and l hold each row's running
+// max and sum (online softmax).
 constexpr int kGroupQ = 4;
+constexpr int kUnitRows = kBlockQ * kGroupQ;
 
-// Band of a P·V style product (rows = queries from i0, k = keys from j0) under causality.
-inline Band CausalQueryBand(const Problem& p, int64_t i0, int64_t j0) {
+// Band of a P·V style product under causality: row r (query position i0 + r, or (base + r) / div
+// for grouped rows) sees key j0 + k only when k < i + (Tk − Tq) − j0 + 1.
+inline Band CausalQueryBand(const Problem& p, int64_t i0, int64_t j0, int64_t base = 0, int64_t div = 1) {
   Band band;
-  if (p.causal) band.hi = i0 + (p.Tk - p.Tq) - j0 + 1;  // row r sees k < i0 + r + (Tk - Tq) - j0 + 1
+  band.base = base;
+  band.div = div;
+  if (p.causal) band.hi = i0 + (p.Tk - p.Tq) - j0 + 1;
   return band;
 }
 
 template <class I>
 R1TS_INLINE void ForwardUnit(const Problem& p, const Scratch& s, int64_t unit) {
-  const int64_t nQG = CeilDiv(p.Tq, kBlockQ * kGroupQ);
-  const int64_t bh = unit / nQG;
-  const int64_t group = nQG - 1 - unit % nQG;  // the last (heaviest when causal) groups first: better balance
-  const int64_t b = bh / p.H, h = bh % p.H, kvh = h / p.G;
-  const int64_t g0 = group * kBlockQ * kGroupQ;
-  const int64_t gRows = std::min<int64_t>(kBlockQ * kGroupQ, p.Tq - g0);
-  const int64_t D = p.D, Dv = p.Dv;
-  const float* k = p.k + (b * p.Hk + kvh) * p.Tk * D;
-  const float* v = p.v + (b * p.Hk + kvh) * p.Tk * Dv;
-  const int64_t off = p.Tk - p.Tq;
+  const int64_t G = p.G, D = p.D, Dv = p.Dv, off = p.Tk - p.Tq;
+  const int64_t headRows = G * p.Tq;
+  const int64_t nGroups = CeilDiv(headRows, kUnitRows);
+  const int64_t bg = unit / nGroups;
+  const int64_t group = nGroups - 1 - unit % nGroups;  // the last (heaviest when causal) groups first: better balance
+  const int64_t b = bg / p.Hk, g = bg % p.Hk;
+  const int64_t rho0 = group * kUnitRows;
+  const int gRows = static_cast<int>(std::min<int64_t>(kUnitRows, headRows - rho0));
+  const float* k = p.k + (b * p.Hk + g) * p.Tk * D;
+  const float* v = p.v + (b * p.Hk + g) * p.Tk * Dv;
+  // Row ρ of the kv head is query position ρ / G of head g·G + ρ % G; `QueryRow` is its row in q/out.
+  const auto QueryRow = [&](int64_t rho) { return (b * p.H + g * G + rho % G) * p.Tq + rho / G; };
 
-  for (int64_t r = 0; r < gRows; r++) {
+  for (int r = 0; r < gRows; r++) {
+    std::memcpy(s.qs + r * D, p.q + QueryRow(rho0 + r) * D, D * sizeof(float));
     s.m[r] = kNegInf;
     s.l[r] = 0;
   }
-  std::memset(p.out + (bh * p.Tq + g0) * Dv, 0, gRows * Dv * sizeof(float));
+  std::memset(s.os, 0, gRows * Dv * sizeof(float));
 
-  // Keys past the last one the group's last row may see are skipped entirely.
-  const int64_t keyEnd = p.causal ? std::max<int64_t>(0, std::min<int64_t>(p.Tk, g0 + gRows + off)) : p.Tk;
+  // Keys past the last one the unit's last position may see are skipped entirely.
+  const int64_t lastPos = (rho0 + gRows - 1) / G;
+  const int64_t keyEnd = p.causal ? std::max<int64_t>(0, std::min<int64_t>(p.Tk, lastPos + off + 1)) : p.Tk;
   for (int64_t j0 = 0; j0 < keyEnd; j0 += kBlockK) {
     const int nk = static_cast<int>(std::min<int64_t>(kBlockK, keyEnd - j0));
     const int n16 = RoundUpPad(nk);
-    TransposeBlock(k + j0 * D, nk, D, s.kt, n16);
-    for (int64_t i0 = std::max(g0, FirstQueryFor(p, j0) / kBlockQ * kBlockQ); i0 < g0 + gRows; i0 += kBlockQ) {
-      const int rows = static_cast<int>(std::min<int64_t>(kBlockQ, p.Tq - i0));
-      float* out = p.out + (bh * p.Tq + i0) * Dv;
-      float* m = s.m + (i0 - g0);
-      float* l = s.l + (i0 - g0);
-      Gemm<I, false>(rows, n16, static_cast<int>(D), p.q + (bh * p.Tq + i0) * D, D, 1, s.kt, n16, s.s, n16);  // S = Q·Kᵀ
+    TransposeBlock<I>(k + j0 * D, nk, D, s.kt, n16);
+    // Blocks whose rows all come before the first position that sees key j0 are skipped.
+    const int firstRow = static_cast<int>(std::min<int64_t>(gRows, std::max<int64_t>(0, FirstQueryFor(p, j0) * G - rho0)));
+    for (int r0 = firstRow / kBlockQ * kBlockQ; r0 < gRows; r0 += kBlockQ) {
+      const int rows = std::min(kBlockQ, gRows - r0);
+      float* os = s.os + r0 * Dv;
+      Gemm<I, false>(rows, n16, static_cast<int>(D), s.qs + r0 * D, D, 1, s.kt, n16, s.s, n16);  // S = Q·Kᵀ
       for (int r = 0; r < rows; r++) {
         float* row = s.s + r * n16;
-        const int64_t i = i0 + r;
+        const int64_t rho = rho0 + r0 + r, i = rho / G, h = g * G + rho % G;
         const int visible = VisibleKeys(p, i, j0, nk);
         const float mx = visible > 0 ? PrepareScores<I>(p, row, n16, visible, MaskRow(p, b, h, i, j0)) : kNegInf;
         if (mx == kNegInf) {  // nothing visible in this block: the row adds nothing
           std::memset(row, 0, n16 * sizeof(float));
           continue;
         }
-        const float mNew = std::max(m[r], mx);
-        const float alpha = std::exp(m[r] - mNew);  // rescales what was accumulated under the old max
+        float& m = s.m[r0 + r];
+        float& l = s.l[r0 + r];
+        const float mNew = std::max(m, mx);
+        const float alpha = std::exp(m - mNew);  // rescales what was accumulated under the old max
         const float sum = ExpRow<I>(row, n16, mNew);
-        l[r] = l[r] * alpha + sum;
-        m[r] = mNew;
+        l = l * alpha + sum;
+        m = mNew;
         if (alpha != 1.0f) {
-          float* o = out + r * Dv;
+          float* o = os + r * Dv;
           for (int64_t d = 0; d < Dv; d++) o[d] *= alpha;
         }
       }
-      Gemm<I, true>(rows, static_cast<int>(Dv), nk, s.s, n16, 1, v + j0 * Dv, Dv, out, Dv,
-                    CausalQueryBand(p, i0, j0));  // O += P·V
+      Gemm<I, true>(rows, static_cast<int>(Dv), nk, s.s, n16, 1, v + j0 * Dv, Dv, os, Dv,
+                    CausalQueryBand(p, 0, j0, rho0 + r0, G));  // O += P·V
     }
   }
 
-  float* out = p.out + (bh * p.Tq + g0) * Dv;
-  float* lse = p.lse + bh * p.Tq + g0;
-  for (int64_t r = 0; r < gRows; r++) {
+  for (int r = 0; r < gRows; r++) {
+    const int64_t row = QueryRow(rho0 + r);
+    float* out = p.out + row * Dv;
+    const float* o = s.os + r * Dv;
     if (s.l[r] > 0) {
       const float inv = 1.0f / s.l[r];
-      float* o = out + r * Dv;
-      for (int64_t d = 0; d < Dv; d++) o[d] *= inv;
-      lse[r] = s.m[r] + std::log(s.l[r]);
+      for (int64_t d = 0; d < Dv; d++) out[d] = o[d] * inv;
+      p.lse[row] = s.m[r] + std::log(s.l[r]);
     } else {
-      lse[r] = kNegInf;  // no visible key: out row stays 0
+      std::memset(out, 0, Dv * sizeof(float));
+      p.lse[row] = kNegInf;  // no visible key: the out row is 0
     }
   }
 }
@@ -392,8 +454,8 @@ R1TS_INLINE void BackwardBlock(const Problem& p, const Scratch& s, int64_t b, in
   const int n16 = RoundUpPad(nk);
   const float* q = p.q + (bh * p.Tq + i0) * D;
   const float* dO = p.gout + (bh * p.Tq + i0) * Dv;
-  const float* o = p.outIn + (bh * p.Tq + i0) * Dv;
   const float* lse = p.lseIn + bh * p.Tq + i0;
+  const float* rowDot = p.rowDot + bh * p.Tq + i0;
   const int64_t kvRow = (b * p.Hk + kvh) * p.Tk + j0;
 
   Gemm<I, false>(rows, n16, static_cast<int>(D), q, D, 1, s.kt, n16, s.s, n16);     // S = Q·Kᵀ
@@ -411,9 +473,7 @@ R1TS_INLINE void BackwardBlock(const Problem& p, const Scratch& s, int64_t b, in
       continue;
     }
     PrepareScores<I>(p, srow, n16, visible, MaskRow(p, b, h, i, j0));
-    float di = 0;  // D_i = rowsum(dO_i ⊙ O_i)
-    for (int64_t d = 0; d < Dv; d++) di += dO[r * Dv + d] * o[r * Dv + d];
-    const V vl = Splat<I>(L), vd = Splat<I>(di), vs = Splat<I>(p.scale);
+    const V vl = Splat<I>(L), vd = Splat<I>(rowDot[r]), vs = Splat<I>(p.scale);
     for (int c = 0; c < n16; c += I::W) {
       const V pr = Exp<I>(Load<I>(srow + c) - vl);
       Store<I>(srow + c, pr);
@@ -444,8 +504,8 @@ R1TS_INLINE void BackwardKvHead(const Problem& p, const Scratch& s, int64_t unit
   for (int64_t j0 = 0; j0 < p.Tk; j0 += kBlockK) {
     const int nk = static_cast<int>(std::min<int64_t>(kBlockK, p.Tk - j0));
     const int n16 = RoundUpPad(nk);
-    TransposeBlock(p.k + (kvRow + j0) * D, nk, D, s.kt, n16);
-    TransposeBlock(p.v + (kvRow + j0) * Dv, nk, Dv, s.vt, n16);
+    TransposeBlock<I>(p.k + (kvRow + j0) * D, nk, D, s.kt, n16);
+    TransposeBlock<I>(p.v + (kvRow + j0) * Dv, nk, Dv, s.vt, n16);
     const int64_t iStart = FirstQueryFor(p, j0) / kBlockQ * kBlockQ;
     for (int64_t h = g * p.G; h < (g + 1) * p.G; h++)
       for (int64_t i0 = iStart; i0 < p.Tq; i0 += kBlockQ)
@@ -466,8 +526,8 @@ R1TS_INLINE void BackwardKeyBlock(const Problem& p, const Scratch& s, int64_t un
   const int64_t D = p.D, Dv = p.Dv, kvRow = (b * p.Hk + g) * p.Tk + j0;
   std::memset(p.gk + kvRow * D, 0, nk * D * sizeof(float));
   std::memset(p.gv + kvRow * Dv, 0, nk * Dv * sizeof(float));
-  TransposeBlock(p.k + kvRow * D, nk, D, s.kt, n16);
-  TransposeBlock(p.v + kvRow * Dv, nk, Dv, s.vt, n16);
+  TransposeBlock<I>(p.k + kvRow * D, nk, D, s.kt, n16);
+  TransposeBlock<I>(p.v + kvRow * Dv, nk, Dv, s.vt, n16);
   const int64_t iStart = FirstQueryFor(p, j0) / kBlockQ * kBlockQ;
   for (int64_t h = g * p.G; h < (g + 1) * p.G; h++)
     for (int64_t i0 = iStart; i0 < p.Tq; i0 += kBlockQ)
@@ -486,19 +546,35 @@ R1TS_INLINE void BackwardQueryBlock(const Problem& p, const Scratch& s, int64_t 
   for (int64_t j0 = 0; j0 < keyEnd; j0 += kBlockK) {
     const int nk = static_cast<int>(std::min<int64_t>(kBlockK, keyEnd - j0));
     const int n16 = RoundUpPad(nk);
-    TransposeBlock(p.k + (kvRow + j0) * D, nk, D, s.kt, n16);
-    TransposeBlock(p.v + (kvRow + j0) * Dv, nk, Dv, s.vt, n16);
+    TransposeBlock<I>(p.k + (kvRow + j0) * D, nk, D, s.kt, n16);
+    TransposeBlock<I>(p.v + (kvRow + j0) * Dv, nk, Dv, s.vt, n16);
     BackwardBlock<I>(p, s, b, h, i0, rows, j0, nk, true, false);
   }
 }
 
+// D_i = rowsum(gout_i ⊙ out_i) for the kRowDotChunk rows of unit u, computed once before the main
+// backward pass (every key block of row i needs it).
+constexpr int64_t kRowDotChunk = 256;
+template <class I>
+R1TS_INLINE void RowDotUnit(const Problem& p, int64_t unit) {
+  const int64_t rows = p.B * p.H * p.Tq, r0 = unit * kRowDotChunk, r1 = std::min(rows, r0 + kRowDotChunk);
+  for (int64_t r = r0; r < r1; r++) {
+    const float* g = p.gout + r * p.Dv;
+    const float* o = p.outIn + r * p.Dv;
+    float sum = 0;
+    for (int64_t d = 0; d < p.Dv; d++) sum += g[d] * o[d];
+    p.rowDot[r] = sum;
+  }
+}
+
 // ---- instruction-set dispatch ----------------------------------------------------------------
-enum class Work { kForward, kBackwardKvHead, kBackwardKeyBlock, kBackwardQueryBlock };
+enum class Work { kForward, kRowDot, kBackwardKvHead, kBackwardKeyBlock, kBackwardQueryBlock };
 
 template <class I>
 R1TS_INLINE void RunUnit(Work w, const Problem& p, const Scratch& s, int64_t unit) {
   switch (w) {
     case Work::kForward: ForwardUnit<I>(p, s, unit); break;
+    case Work::kRowDot: RowDotUnit<I>(p, unit); break;
     case Work::kBackwardKvHead: BackwardKvHead<I>(p, s, unit); break;
     case Work::kBackwardKeyBlock: BackwardKeyBlock<I>(p, s, unit); break;
     case Work::kBackwardQueryBlock: BackwardQueryBlock<I>(p, s, unit); break;
@@ -548,24 +624,25 @@ void RunUnits(Work w, const Problem& p, int64_t units, int workers, std::vector<
 // Scratch for `workers` threads, 64-byte aligned pieces in one allocation (made on the JS thread, so
 // that a failed allocation becomes a JS error rather than an exception in a pool thread).
 struct ScratchSet {
-  std::vector<float> storage;
+  std::unique_ptr<float[]> storage;  // uninitialised: every piece is written before it is read
   std::vector<Scratch> perThread;
   ScratchSet(int workers, int64_t D, int64_t Dv) {
-    const auto round = [](int64_t n) { return CeilDiv(n, 16) * 16; };
+    const auto round = [](int64_t n) { return CeilDiv(n, 16) * 16; };  // keeps every piece 64-byte aligned
     const int64_t kt = round(D * kBlockK), vt = round(Dv * kBlockK), blk = round(kBlockQ * kBlockK);
-    const int64_t rowv = round(kBlockQ * kGroupQ);
-    const int64_t per = kt + vt + 2 * blk + 2 * rowv;
-    storage.resize(per * workers + 16);
-    float* base = storage.data();
+    const int64_t qs = round(kUnitRows * D), os = round(kUnitRows * Dv), rowv = round(kUnitRows);
+    const int64_t per = kt + vt + 2 * blk + qs + os + 2 * rowv;
+    storage.reset(new float[per * workers + 16]);
+    float* base = storage.get();
     base += (16 - (reinterpret_cast<uintptr_t>(base) / sizeof(float)) % 16) % 16;
     for (int t = 0; t < workers; t++) {
-      float* x = base + per * t;
       Scratch s;
-      s.kt = x;
-      s.vt = x + kt;
+      s.kt = base + per * t;
+      s.vt = s.kt + kt;
       s.s = s.vt + vt;
       s.dp = s.s + blk;
-      s.m = s.dp + blk;
+      s.qs = s.dp + blk;
+      s.os = s.qs + qs;
+      s.m = s.os + os;
       s.l = s.m + rowv;
       perThread.push_back(s);
     }
@@ -583,7 +660,8 @@ int Workers(const Problem& p, int64_t units) {
 int64_t IntArg(const Napi::CallbackInfo& info, size_t index, const char* kernel, const char* name, int64_t lo,
                int64_t hi) {
   const Napi::Value v = info[index];
-  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : std::nan("");
+  if (!v.IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(kernel) + ": " + name + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi) && d == std::floor(d))) {
     throw Napi::RangeError::New(info.Env(), std::string(kernel) + ": " + name + " must be an integer in [" +
                                                 std::to_string(lo) + ", " + std::to_string(hi) + "]");
@@ -692,7 +770,7 @@ void Attention(const Napi::CallbackInfo& info) {
   p.k = TensorArg(info, 3, K, "k", {{"B", p.B}, {"Hk", p.Hk}, {"Tk", p.Tk}, {"D", p.D}});
   p.v = TensorArg(info, 4, K, "v", {{"B", p.B}, {"Hk", p.Hk}, {"Tk", p.Tk}, {"Dv", p.Dv}});
   if (p.B == 0 || p.Tq == 0) return;
-  const int64_t units = p.B * p.H * CeilDiv(p.Tq, kBlockQ * kGroupQ);
+  const int64_t units = p.B * p.Hk * CeilDiv(p.G * p.Tq, kUnitRows);
   const int workers = Workers(p, units);
   try {
     ScratchSet scratch(workers, p.D, p.Dv);
@@ -718,13 +796,20 @@ void AttentionBackward(const Napi::CallbackInfo& info) {
   p.outIn = TensorArg(info, 7, K, "out", {{"B", p.B}, {"H", p.H}, {"Tq", p.Tq}, {"Dv", p.Dv}});
   p.lseIn = TensorArg(info, 8, K, "lse", {{"B", p.B}, {"H", p.H}, {"Tq", p.Tq}});
   if (p.B == 0) return;
-  if (p.Tq == 0 || p.Tk == 0) {  // no query–key pair: every gradient is 0
-    std::memset(p.gq, 0, p.B * p.H * p.Tq * p.D * sizeof(float));
-    std::memset(p.gk, 0, p.B * p.Hk * p.Tk * p.D * sizeof(float));
-    std::memset(p.gv, 0, p.B * p.Hk * p.Tk * p.Dv * sizeof(float));
+  if (p.Tq == 0 || p.Tk == 0) {  // no query–key pair: every gradient is 0 (and one of them is empty)
+    if (p.Tq > 0) std::memset(p.gq, 0, p.B * p.H * p.Tq * p.D * sizeof(float));
+    if (p.Tk > 0) std::memset(p.gk, 0, p.B * p.Hk * p.Tk * p.D * sizeof(float));
+    if (p.Tk > 0) std::memset(p.gv, 0, p.B * p.Hk * p.Tk * p.Dv * sizeof(float));
     return;
   }
   try {
+    std::unique_ptr<float[]> rowDot(new float[p.B * p.H * p.Tq]);
+    p.rowDot = rowDot.get();
+    const int64_t rowChunks = CeilDiv(p.B * p.H * p.Tq, kRowDotChunk);
+    {
+      std::vector<Scratch> none(NumThreads());
+      RunUnits(Work::kRowDot, p, rowChunks, p.B * p.H * p.Tq * p.Dv < 200000 ? 1 : NumThreads(), none);
+    }
     const int64_t kvHeads = p.B * p.Hk;
     const int64_t nKB = CeilDiv(p.Tk, kBlockK), nQB = CeilDiv(p.Tq, kBlockQ);
     const int threads = Workers(p, std::max(kvHeads, std::max(kvHeads * nKB, p.B * p.H * nQB)));

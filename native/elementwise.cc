@@ -11,7 +11,6 @@
 #include <cstring>
 #include <limits>
 #include <string>
-#include <vector>
 
 #include "common.h"
 
@@ -31,16 +30,19 @@ void NeedArgs(const Napi::CallbackInfo& info, size_t n, const char* kernel) {
   }
 }
 
-double Num(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a number");
+// Error text "what[ part]": the message is only built when an argument is bad.
+std::string Name(const char* what, const char* part) { return part ? std::string(what) + " " + part : what; }
+
+double Num(const Napi::Value& v, const char* what, const char* part = nullptr) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), Name(what, part) + ": expected a number");
   return v.As<Napi::Number>().DoubleValue();
 }
 
 // A size or offset: an integer in [0, 2^53].
-int64_t Size(const Napi::Value& v, const char* what) {
-  double d = Num(v, what);
+int64_t Size(const Napi::Value& v, const char* what, const char* part = nullptr) {
+  double d = Num(v, what, part);
   if (!(d >= 0 && d <= 9007199254740992.0) || d != std::floor(d)) {
-    RangeFail(v.Env(), std::string(what) + ": expected a non-negative integer");
+    RangeFail(v.Env(), Name(what, part) + ": expected a non-negative integer");
   }
   return static_cast<int64_t>(d);
 }
@@ -255,78 +257,107 @@ Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
 
 // ---- strided iteration for binary and where ----------------------------------------------------
 
-// One strided input: data, offset and one stride per dimension of the iteration shape.
-struct Strided {
-  const float* data;
-  int64_t offset;
-  std::vector<int64_t> strides;
+constexpr int kMaxDims = 32;
+
+// A small array of integers read from a JS array (shapes, strides) without heap allocation: this
+// path runs for every tiny elementwise op of the tensor engine.
+struct Dims {
+  int nd = 0;
+  int64_t v[kMaxDims];
 };
 
-Strided ReadStrided(const Napi::CallbackInfo& info, size_t at, const std::vector<int64_t>& shape, int64_t total,
-                    const std::string& what) {
-  Strided s;
-  s.data = F32(info[at], what.c_str());
-  s.offset = Size(info[at + 1], (what + " offset").c_str());
-  s.strides = Ints(info[at + 2], (what + " strides").c_str());
-  if (s.strides.size() != shape.size()) {
-    RangeFail(info.Env(), what + ": " + std::to_string(s.strides.size()) + " strides for a shape of " +
-                              std::to_string(shape.size()) + " dimensions");
+Dims ReadDims(const Napi::Value& value, const char* what, const char* part = nullptr) {
+  if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), Name(what, part) + ": expected an array of numbers");
+  auto arr = value.As<Napi::Array>();
+  Dims d;
+  if (arr.Length() > kMaxDims) RangeFail(value.Env(), Name(what, part) + ": more than 32 dimensions");
+  d.nd = static_cast<int>(arr.Length());
+  for (int k = 0; k < d.nd; k++) {
+    Napi::Value e = arr.Get(static_cast<uint32_t>(k));
+    if (!e.IsNumber()) throw Napi::TypeError::New(value.Env(), Name(what, part) + ": expected an array of numbers");
+    double x = e.As<Napi::Number>().DoubleValue();
+    if (!(std::fabs(x) <= 9007199254740992.0) || x != std::floor(x)) {
+      RangeFail(value.Env(), Name(what, part) + ": expected integers");
+    }
+    d.v[k] = static_cast<int64_t>(x);
   }
-  if (total == 0) return s;
-  // The lowest and highest element the view touches must lie inside the array.
-  __int128 lo = s.offset, hi = s.offset;
-  for (size_t d = 0; d < shape.size(); d++) {
-    __int128 span = static_cast<__int128>(s.strides[d]) * (shape[d] - 1);
-    (span > 0 ? hi : lo) += span;
-  }
-  if (lo < 0 || hi >= static_cast<__int128>(Length(info[at]))) {
-    RangeFail(info.Env(), what + ": the strided view reaches outside the array of " + std::to_string(Length(info[at])) +
-                              " elements");
-  }
-  return s;
+  return d;
 }
 
-std::vector<int64_t> ReadShape(const Napi::Value& v, const char* what, int64_t* total) {
-  std::vector<int64_t> shape = Ints(v, what);
+// The iteration shape and its element count (checked against overflow).
+Dims ReadShape(const Napi::Value& v, const char* what, int64_t* total) {
+  Dims shape = ReadDims(v, what);
   __int128 t = 1;
-  for (int64_t d : shape) {
-    if (d < 0) RangeFail(v.Env(), std::string(what) + ": negative dimension");
-    t *= d;
+  for (int k = 0; k < shape.nd; k++) {
+    if (shape.v[k] < 0) RangeFail(v.Env(), std::string(what) + ": negative dimension");
+    t *= shape.v[k];
     if (t > (static_cast<__int128>(1) << 53)) RangeFail(v.Env(), std::string(what) + ": too many elements");
   }
   *total = static_cast<int64_t>(t);
   return shape;
 }
 
+// One strided input: the address of its first element and one stride per dimension.
+struct Strided {
+  const float* base;
+  Dims strides;
+};
+
+// Reads (data, offset, strides) at argument `at`; `what` is e.g. "binary: a" and errors say which.
+Strided ReadStrided(const Napi::CallbackInfo& info, size_t at, const Dims& shape, int64_t total, const char* what) {
+  const float* data = F32(info[at], what);
+  int64_t offset = Size(info[at + 1], what, "offset");
+  Strided s{data + offset, ReadDims(info[at + 2], what, "strides")};
+  if (s.strides.nd != shape.nd) {
+    RangeFail(info.Env(), std::string(what) + ": " + std::to_string(s.strides.nd) + " strides for a shape of " +
+                              std::to_string(shape.nd) + " dimensions");
+  }
+  if (total == 0) return s;
+  // The lowest and highest element the view touches must lie inside the array.
+  __int128 lo = offset, hi = offset;
+  for (int d = 0; d < shape.nd; d++) {
+    __int128 span = static_cast<__int128>(s.strides.v[d]) * (shape.v[d] - 1);
+    (span > 0 ? hi : lo) += span;
+  }
+  size_t length = Length(info[at]);
+  if (lo < 0 || hi >= static_cast<__int128>(length)) {
+    RangeFail(info.Env(), std::string(what) + ": offset and strides reach outside the array of " +
+                              std::to_string(length) + " elements");
+  }
+  return s;
+}
+
 // The iteration space after dropping size-1 dimensions and merging dimensions that are contiguous
 // for every input (the output is dense, so it never blocks a merge). Row-major order is preserved,
-// so the output index stays the linear counter.
+// so the output index stays the linear counter. Fully dense inputs become one long row.
 template <int K>
 struct Space {
-  std::vector<int64_t> shape;      // at least one dimension; the last is the inner (row) loop
-  std::vector<int64_t> st[K];
+  int nd = 0;                // at least 1 after Coalesce; the last dimension is the row loop
+  int64_t shape[kMaxDims];
+  int64_t st[K][kMaxDims];
   const float* base[K];
 };
 
 template <int K>
-Space<K> Coalesce(const std::vector<int64_t>& shape, const Strided* in) {
+Space<K> Coalesce(const Dims& shape, const Strided* in) {
   Space<K> sp;
-  for (int k = 0; k < K; k++) sp.base[k] = in[k].data + in[k].offset;
-  for (size_t d = 0; d < shape.size(); d++) {
-    if (shape[d] == 1) continue;
-    bool merge = !sp.shape.empty();
-    for (int k = 0; k < K && merge; k++) merge = sp.st[k].back() == in[k].strides[d] * shape[d];
-    if (merge) {
-      sp.shape.back() *= shape[d];
-      for (int k = 0; k < K; k++) sp.st[k].back() = in[k].strides[d];
-    } else {
-      sp.shape.push_back(shape[d]);
-      for (int k = 0; k < K; k++) sp.st[k].push_back(in[k].strides[d]);
+  for (int k = 0; k < K; k++) sp.base[k] = in[k].base;
+  for (int d = 0; d < shape.nd; d++) {
+    int64_t n = shape.v[d];
+    if (n == 1) continue;
+    bool merge = sp.nd > 0;
+    for (int k = 0; k < K && merge; k++) merge = sp.st[k][sp.nd - 1] == in[k].strides.v[d] * n;
+    if (!merge) {
+      sp.shape[sp.nd] = 1;
+      sp.nd++;
     }
+    sp.shape[sp.nd - 1] *= n;
+    for (int k = 0; k < K; k++) sp.st[k][sp.nd - 1] = in[k].strides.v[d];
   }
-  if (sp.shape.empty()) {
-    sp.shape.push_back(1);
-    for (int k = 0; k < K; k++) sp.st[k].push_back(0);
+  if (sp.nd == 0) {
+    sp.nd = 1;
+    sp.shape[0] = 1;
+    for (int k = 0; k < K; k++) sp.st[k][0] = 0;
   }
   return sp;
 }
@@ -335,7 +366,7 @@ Space<K> Coalesce(const std::vector<int64_t>& shape, const Strided* in) {
 // Long rows are cut in tiles so that a single huge row (the fully dense case) still spreads over threads.
 template <int K, class Row>
 void ForEachRow(const Space<K>& sp, float* out, int64_t grain, Row row) {
-  const int nd = static_cast<int>(sp.shape.size());
+  const int nd = sp.nd;
   const int64_t L = sp.shape[nd - 1];
   int64_t rows = 1;
   for (int d = 0; d < nd - 1; d++) rows *= sp.shape[d];
@@ -347,13 +378,12 @@ void ForEachRow(const Space<K>& sp, float* out, int64_t grain, Row row) {
 
   Parallel(rows * perRow, std::max<int64_t>(1, grain / tileLen), [&](int64_t t0, int64_t t1) {
     int64_t r = t0 / perRow, part = t0 % perRow;
-    int64_t idx[64] = {0};  // nd - 1 <= 63 is checked by the caller
-    int64_t off[K] = {0};
-    // Decompose the starting row into a multi-index (row-major over the outer dimensions).
-    int64_t rr = r;
+    int64_t idx[kMaxDims] = {0}, off[K] = {0};
+    // The multi-index of the starting row over the outer dimensions, row-major.
+    int64_t rem = r;
     for (int d = nd - 2; d >= 0; d--) {
-      idx[d] = rr % sp.shape[d];
-      rr /= sp.shape[d];
+      idx[d] = rem % sp.shape[d];
+      rem /= sp.shape[d];
       for (int k = 0; k < K; k++) off[k] += idx[d] * sp.st[k][d];
     }
     for (int64_t t = t0; t < t1; t++) {
@@ -447,8 +477,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   BOp op = ParseBinary(info[0]);
   float* out = F32(info[1], "binary: out");
   int64_t total;
-  std::vector<int64_t> shape = ReadShape(info[8], "binary: shape", &total);
-  if (shape.size() > 64) RangeFail(info.Env(), "binary: at most 64 dimensions");
+  Dims shape = ReadShape(info[8], "binary: shape", &total);
   Strided in[2] = {ReadStrided(info, 2, shape, total, "binary: a"), ReadStrided(info, 5, shape, total, "binary: b")};
   CheckLength(info[1], total, "binary: out");
   if (total == 0) return info.Env().Undefined();
@@ -491,8 +520,7 @@ Napi::Value Where(const Napi::CallbackInfo& info) {
   NeedArgs(info, 11, "where");
   float* out = F32(info[0], "where: out");
   int64_t total;
-  std::vector<int64_t> shape = ReadShape(info[10], "where: shape", &total);
-  if (shape.size() > 64) RangeFail(info.Env(), "where: at most 64 dimensions");
+  Dims shape = ReadShape(info[10], "where: shape", &total);
   Strided in[3] = {ReadStrided(info, 1, shape, total, "where: cond"), ReadStrided(info, 4, shape, total, "where: a"),
                    ReadStrided(info, 7, shape, total, "where: b")};
   CheckLength(info[0], total, "where: out");

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <vector>
 
 #include "common.h"
 
@@ -260,7 +259,7 @@ Napi::Value SwigluBackward(const Napi::CallbackInfo& info) {
 
 // ---- rope --------------------------------------------------------------------------------------
 
-// One head row of D = 2·half values; sn is the sin table already negated for the inverse rotation.
+// One head row of D = 2·half values, rotated by sign·θ. out may equal x (see Rope).
 R1TS_CLONES void RopeRow(float* __restrict out, const float* __restrict x, const float* __restrict c,
                          const float* __restrict sn, int64_t half, float sign, bool interleaved) {
   if (interleaved) {
@@ -306,25 +305,16 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
     }
   }
   const float sign = inverse ? -1.f : 1.f;
-  // out may be x itself (in place): each row is then copied first so the row kernel can assume no
-  // overlap. A partial overlap cannot be computed row by row, so it is refused.
-  auto lo0 = reinterpret_cast<uintptr_t>(out), lo1 = reinterpret_cast<uintptr_t>(x);
-  const bool inPlace = out == x;
-  if (!inPlace && lo0 < lo1 + total * sizeof(float) && lo1 < lo0 + total * sizeof(float)) {
+  // out may be x itself: every iteration of RopeRow loads its pair before storing it and no two
+  // iterations touch the same element, so in place is exact. A partial overlap is not, so it is refused.
+  auto o0 = reinterpret_cast<uintptr_t>(out), x0 = reinterpret_cast<uintptr_t>(x);
+  if (out != x && o0 < x0 + total * sizeof(float) && x0 < o0 + total * sizeof(float)) {
     RangeFail(env, "rope: out and x overlap without being the same array");
   }
   Parallel(rows, RowGrain(D), [&](int64_t lo, int64_t hi) {
-    float stackRow[1024];
-    std::vector<float> heapRow(inPlace && D > 1024 ? D : 0);
-    float* tmp = D > 1024 ? heapRow.data() : stackRow;
     for (int64_t r = lo; r < hi; r++) {
-      const float* src = x + r * D;
-      if (inPlace) {
-        std::memcpy(tmp, src, sizeof(float) * D);
-        src = tmp;
-      }
       int64_t p = pos[r / H];
-      RopeRow(out + r * D, src, cosT + p * half, sinT + p * half, half, sign, interleaved);
+      RopeRow(out + r * D, x + r * D, cosT + p * half, sinT + p * half, half, sign, interleaved);
     }
   });
   return env.Undefined();

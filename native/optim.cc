@@ -14,18 +14,20 @@ namespace r1ts {
 
 namespace {
 
-// The element loop; compiled for several ISAs so it vectorises wide (sqrt and div included).
+// The element loop, in double precision like the TypeScript reference (the moments are rounded to
+// float only when stored, so 1 - beta1 and friends lose nothing). AdamW is memory-bound, so the double
+// arithmetic costs no time; compiled for several ISAs so it vectorises wide (sqrt and div included).
 R1TS_CLONES void AdamWLoop(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n,
-                           float decay, float b1, float b2, float stepSize, float invBc2Sqrt, float eps) {
-  const float c1 = 1 - b1, c2 = 1 - b2;
+                           double decay, double b1, double b2, double stepSize, double invBc2, double eps) {
+  const double c1 = 1 - b1, c2 = 1 - b2;
   for (int64_t i = 0; i < n; i++) {
-    const float gi = g[i];
-    const float mi = b1 * m[i] + c1 * gi;
-    const float vi = b2 * v[i] + c2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    // As torch.optim.AdamW: denom = sqrt(v) / sqrt(1 - b2^t) + eps; p -= lr / (1 - b1^t) · m / denom.
-    p[i] = p[i] * decay - stepSize * mi / (std::sqrt(vi) * invBc2Sqrt + eps);
+    const double gi = g[i];
+    const double mi = b1 * m[i] + c1 * gi;
+    const double vi = b2 * v[i] + c2 * gi * gi;
+    m[i] = static_cast<float>(mi);
+    v[i] = static_cast<float>(vi);
+    // As torch.optim.AdamW: p ← p·(1 − lr·wd) − lr/(1 − b1^t) · m / (sqrt(v/(1 − b2^t)) + eps).
+    p[i] = static_cast<float>(p[i] * decay - stepSize * mi / (std::sqrt(vi * invBc2) + eps));
   }
 }
 
@@ -52,13 +54,9 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   const double lr = Num(info[5], "lr"), b1 = Num(info[6], "beta1"), b2 = Num(info[7], "beta2"), eps = Num(info[8], "eps");
   const double wd = Num(info[9], "weightDecay"), step = Num(info[10], "step");
   if (!(step >= 1)) throw Napi::RangeError::New(env, "adamw: step: expected >= 1 (the step number after this update), got " + std::to_string(step));
-  // Scalars in double, as PyTorch computes them in Python floats.
   const double bc1 = 1 - std::pow(b1, step), bc2 = 1 - std::pow(b2, step);
-  const float decay = static_cast<float>(1 - lr * wd), stepSize = static_cast<float>(lr / bc1);
-  const float invBc2Sqrt = static_cast<float>(1 / std::sqrt(bc2));
   ParallelFor(n, 1 << 15, [&](int64_t b, int64_t e) {
-    AdamWLoop(p + b, g + b, m + b, v + b, e - b, decay, static_cast<float>(b1), static_cast<float>(b2), stepSize, invBc2Sqrt,
-              static_cast<float>(eps));
+    AdamWLoop(p + b, g + b, m + b, v + b, e - b, 1 - lr * wd, b1, b2, lr / bc1, 1 / bc2, eps);
   });
   return env.Undefined();
 }

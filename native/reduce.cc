@@ -121,18 +121,57 @@ R1TS_CLONES double DotRow(const float* a, const float* b, int64_t n) {
   return LaneSum(n, [a, b](int64_t i) { return static_cast<double>(a[i]) * b[i]; });
 }
 
-// Max of a row, ignoring NaN (a NaN reaches the results through exp anyway). -inf when n = 0.
-R1TS_CLONES float MaxRow(const float* x, int64_t n) {
-  float m[kLanes];
-  for (int k = 0; k < kLanes; k++) m[k] = kNegInf;
+// GCC vector extensions, for the max reductions the auto-vectorizer will not take on (a NaN-aware
+// max is not an associative reduction for it). Lowered to narrower registers in the older clones.
+typedef float V16f __attribute__((vector_size(64)));
+
+// Max of a row (-inf when n = 0), ignoring NaN; *hasNan tells whether the row holds one. Every
+// vector step is a blend (`c ? a : b`): a comparison turned into an integer vector is scalarized by
+// GCC for plain AVX-512F (no mask-to-vector instruction), a blend maps onto mask registers.
+R1TS_CLONES float MaxRow(const float* x, int64_t n, bool* hasNan) {
+  V16f m0 = V16f{} + kNegInf, m1 = m0, nan = V16f{};
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int k = 0; k < kLanes; k++) m[k] = x[i + k] > m[k] ? x[i + k] : m[k];
+  for (; i + 32 <= n; i += 32) {
+    V16f a, b;
+    std::memcpy(&a, x + i, sizeof a);
+    std::memcpy(&b, x + i + 16, sizeof b);
+    m0 = a > m0 ? a : m0;
+    m1 = b > m1 ? b : m1;
+    nan = a != a ? a : nan;  // a NaN lane stays NaN
+    nan = b != b ? b : nan;
   }
   float best = kNegInf;
-  for (; i < n; i++) best = x[i] > best ? x[i] : best;
-  for (int k = 0; k < kLanes; k++) best = m[k] > best ? m[k] : best;
+  bool anyNan = false;
+  for (; i < n; i++) {
+    best = x[i] > best ? x[i] : best;
+    anyNan |= x[i] != x[i];
+  }
+  for (int k = 0; k < 16; k++) {
+    best = m0[k] > best ? m0[k] : best;
+    best = m1[k] > best ? m1[k] : best;
+    anyNan |= nan[k] != nan[k];
+  }
+  *hasNan = anyNan;
   return best;
+}
+
+float MaxRow(const float* x, int64_t n) {
+  bool hasNan;
+  return MaxRow(x, n, &hasNan);
+}
+
+// Index of the first x[i] == m (blocks of 64 tested with a vectorizable OR first), or -1.
+R1TS_CLONES int64_t FirstEqual(const float* x, int64_t n, float m) {
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    int hit = 0;
+    for (int k = 0; k < 64; k++) hit |= x[i + k] == m;
+    if (hit) break;
+  }
+  for (; i < n; i++) {
+    if (x[i] == m) return i;
+  }
+  return -1;
 }
 
 // Σ exp(x[i] - m); out[i] = exp(x[i] - m) as well when out is given.
@@ -191,9 +230,10 @@ double BlockedTotal(const float* x, int64_t n, double (*row)(const float*, int64
   return total;
 }
 
-// Columns of [n, inner] summed over n for columns [0, w): accumulate in double, write float.
+// Columns of [n, inner] summed over n for columns [0, w), w <= 1024: accumulate in double (8 KB,
+// stays in L1) while streaming the rows, write float.
 R1TS_CLONES void SumColumns(float* __restrict out, const float* __restrict x, int64_t n, int64_t inner, int64_t w) {
-  double acc[256];
+  double acc[1024];
   for (int64_t i = 0; i < w; i++) acc[i] = 0;
   for (int64_t j = 0; j < n; j++) {
     const float* row = x + j * inner;
@@ -232,44 +272,26 @@ Napi::Value Sum(const Napi::CallbackInfo& info) {
       for (int64_t o = lo; o < hi; o++) out[o] = static_cast<float>(SumRow(x + o * n, n));
     });
   } else {
-    ForColumnTiles(outer, n, inner, 256, [&](int64_t o, int64_t i0, int64_t w) {
+    ForColumnTiles(outer, n, inner, 1024, [&](int64_t o, int64_t i0, int64_t w) {
       SumColumns(out + o * inner + i0, x + o * n * inner + i0, n, inner, w);
     });
   }
   return env.Undefined();
 }
 
-// Max and first index of a row. Each lane keeps its first maximum (strict >) or its first NaN;
-// lanes are then merged by value, then lowest index, so ties resolve to the first index overall.
-R1TS_CLONES void MaxIndexRow(const float* x, int64_t n, float* outV, int32_t* outI) {
-  float m[kLanes];
-  int32_t id[kLanes];
-  for (int k = 0; k < kLanes; k++) m[k] = kNegInf, id[k] = -1;
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int k = 0; k < kLanes; k++) {
-      float v = x[i + k];
-      bool take = v > m[k] || (v != v && m[k] == m[k]);
-      m[k] = take ? v : m[k];
-      id[k] = take ? static_cast<int32_t>(i + k) : id[k];
-    }
+// Max and first index of a row (n >= 1): the max in one vectorized pass, then the first index
+// holding it; a NaN counts as the max, so a row with NaN gives its first NaN.
+void MaxIndexRow(const float* x, int64_t n, float* outV, int32_t* outI) {
+  bool hasNan;
+  float m = MaxRow(x, n, &hasNan);
+  int64_t at = 0;
+  if (hasNan) {
+    while (x[at] == x[at]) at++;
+  } else {
+    at = FirstEqual(x, n, m);  // found: m is one of the values (all -inf gives index 0)
   }
-  for (; i < n; i++) {  // the tail joins lane 0 (its indices are the largest, so order is kept)
-    float v = x[i];
-    if (v > m[0] || (v != v && m[0] == m[0])) m[0] = v, id[0] = static_cast<int32_t>(i);
-  }
-  float best = m[0];
-  int32_t bi = id[0];
-  for (int k = 1; k < kLanes; k++) {
-    if (id[k] < 0) continue;
-    bool bn = best != best, kn = m[k] != m[k];
-    bool better = bi < 0 || (kn && !bn) || (!bn && !kn && m[k] > best) ||
-                  (((kn && bn) || m[k] == best) && id[k] < bi);
-    if (better) best = m[k], bi = id[k];
-  }
-  if (bi < 0) best = x[0], bi = 0;  // every element is -inf
-  *outV = best;
-  *outI = bi;
+  *outV = x[at];
+  *outI = static_cast<int32_t>(at);
 }
 
 // Max over n of columns [0, w) of [n, inner]: the running max lives in the outputs themselves.
@@ -280,7 +302,7 @@ R1TS_CLONES void MaxColumns(float* __restrict out, int32_t* __restrict idx, cons
     const float* row = x + j * inner;
     for (int64_t i = 0; i < w; i++) {
       float v = row[i], m = out[i];
-      bool take = v > m || (v != v && m == m);
+      bool take = (v > m) | ((v != v) & (m == m));  // bitwise, not ||: no branches, so it vectorizes
       out[i] = take ? v : m;
       idx[i] = take ? static_cast<int32_t>(j) : idx[i];
     }

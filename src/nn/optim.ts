@@ -35,7 +35,8 @@ export class AdamW implements Optimizer {
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
-  private t = 0;
+  /** Steps taken per parameter: a parameter without a gradient (an idle expert) does not advance. */
+  private readonly steps: number[];
   private readonly m: Tensor[];
   private readonly v: Tensor[];
 
@@ -49,16 +50,16 @@ export class AdamW implements Optimizer {
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0.01;
+    this.steps = params.map(() => 0);
     this.m = params.map((p) => keep(empty(p.shape)));
     this.v = params.map((p) => keep(empty(p.shape)));
   }
 
   step(): void {
-    this.t++;
-    const args = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: this.t };
     noGrad(() => {
       this.params.forEach((p, i) => {
         if (!p.grad) return;
+        const args = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay, step: ++this.steps[i]! };
         kernels().adamw(dense(p) as Float32Array, gradOf(p), dense(this.m[i]!) as Float32Array, dense(this.v[i]!) as Float32Array, p.size, args);
       });
     });
