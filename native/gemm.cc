@@ -77,6 +77,10 @@ Isa BestIsa() {
 #ifdef R1TS_X86
   static const Isa isa = [] {
     __builtin_cpu_init();
+    // R1TS_GEMM_ISA=avx2|sse2 caps the choice, so tests can exercise every kernel on one machine.
+    const char* cap = std::getenv("R1TS_GEMM_ISA");
+    if (cap && std::string(cap) == "sse2") return Isa::kGeneric;
+    if (cap && std::string(cap) == "avx2" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512dq"))
       return Isa::kAvx512;

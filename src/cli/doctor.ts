@@ -41,7 +41,7 @@ export function formatDoctor(r: DoctorReport): string {
   const lines = [
     `node        ${r.node}`,
     `backend     ${r.backend}${r.nativeError ? `  (native unavailable: ${r.nativeError})` : ''}`,
-    ...Object.entries(r.kernels).map(([key, v]) => `${key.padEnd(11)} ${String(v)}`),
+    ...Object.entries(r.kernels).filter(([key]) => key !== 'backend').map(([key, v]) => `${key.padEnd(11)} ${String(v)}`),
     `cpu         ${r.cpu.model} (${r.cpu.arch}, ${r.cpu.cores} cores)`,
     `features    ${r.cpu.features.join(' ') || 'unknown'}`,
     `self-test   ${r.selfTest}`,

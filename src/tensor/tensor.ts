@@ -131,13 +131,19 @@ export class Tensor {
   }
 }
 
+/**
+ * Below this many elements a buffer is an ordinary typed array: allocating off-heap memory through
+ * the addon costs more than the op itself, and V8 frees small arrays cheaply.
+ */
+const SMALL = 4096;
+
 /** A new dense tensor, zero-filled. float64 lives on the ref backend only. */
 export function empty(shape: Shape, dtype: DType = 'float32'): Tensor {
   checkShape('empty', shape);
-  const k = dtype === 'float32' ? kernels() : refKernels;
   const n = numel(shape);
+  const k = dtype === 'float32' && n >= SMALL ? kernels() : refKernels;
   const data = allocArray(dtype, n, (m) => k.allocFloat(m));
-  const release = dtype === 'float32' ? (a: Float32Array) => k.free(a) : null;
+  const release = k === refKernels ? null : (a: Float32Array) => k.free(a);
   return new Tensor(new Storage(data, release), shape, denseStrides(shape), 0, dtype);
 }
 

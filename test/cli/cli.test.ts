@@ -1,0 +1,51 @@
+// The r1ts command as a user runs it: help, version, doctor, and errors without stack traces.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { availableBackends } from '../tensor/backends.js';
+
+const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+function r1ts(args: string[], env: Record<string, string> = {}): { code: number; out: string; err: string } {
+  const p = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: p.status ?? -1, out: p.stdout, err: p.stderr };
+}
+
+test('--help lists the commands', () => {
+  const { code, out } = r1ts(['--help']);
+  assert.equal(code, 0);
+  for (const c of ['version', 'doctor']) assert.match(out, new RegExp(`^  ${c} `, 'm'));
+  assert.match(r1ts(['doctor', '--help']).out, /Usage: r1ts doctor \[--json\]/);
+});
+
+test('version is the package version', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal(r1ts(['version']).out.trim(), pkg.version);
+});
+
+test('doctor reports the backend and passes its self-test', () => {
+  const { code, out } = r1ts(['doctor', '--json']);
+  assert.equal(code, 0);
+  const report = JSON.parse(out) as { backend: string; selfTest: string; kernels: { threads: number } };
+  const expected = availableBackends().includes('native') ? 'native' : 'ref';
+  assert.equal(report.backend, expected);
+  assert.ok(report.kernels.threads >= 1);
+  if (expected === 'native') assert.match(report.selfTest, /^ok/);
+  const forced = JSON.parse(r1ts(['doctor', '--json'], { R1TS_BACKEND: 'ref' }).out) as { backend: string };
+  assert.equal(forced.backend, 'ref');
+});
+
+test('bad input: a message and a usage exit code, no stack trace', () => {
+  const unknown = r1ts(['frobnicate']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /^r1ts: unknown command 'frobnicate'/);
+  const badFlag = r1ts(['doctor', '--bogus']);
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.err, /Unknown option '--bogus'/);
+  assert.doesNotMatch(badFlag.err + unknown.err, /\n\s+at /);
+  const badBackend = r1ts(['doctor'], { R1TS_BACKEND: 'gpu' });
+  assert.equal(badBackend.code, 1);
+  assert.match(badBackend.err, /unknown backend 'gpu': use ref, native or auto/);
+});
