@@ -5,15 +5,21 @@
 // broadcast, -Infinity hides a key); with `causal`, query i sees key j only when j <= i + (Tk - Tq).
 //
 // Nothing of size Tq×Tk is ever stored: work goes in blocks of kBlockQ queries × kBlockK keys with a
-// fixed scratch per thread. The forward pass keeps a running max and sum per query row (online
-// softmax) and saves only out and the row log-sum-exp; the backward pass recomputes the
-// probabilities of each block from lse.
+// scratch per thread whose size depends only on the block sizes and D, Dv. The forward pass keeps a
+// running max and sum per query row (online softmax) and saves only out and the row log-sum-exp;
+// the backward pass recomputes the probabilities of each block from lse.
+//
+// Threads: the forward pass splits the rows of every kv head into units; in the backward pass a
+// thread owns a whole kv head (its gk, gv and the gq of the query heads sharing it), so nothing is
+// written by two threads. Units are handed out from a shared counter (causal units differ in cost).
+// Blocks entirely above the causal diagonal are skipped, and the products of diagonal blocks skip
+// the hidden part tile by tile (see Band).
 //
 // The block products are small GEMMs done by our own register-tiled kernel (below), written with GCC
 // vector extensions and compiled three times (AVX-512, AVX2+FMA, baseline SSE2); the best one the
-// CPU supports is chosen at run time, so the binary runs on any x86-64. (cblas_sgemm was not used:
-// at 64×64×64 its per-call overhead is a sizeable part of the work, and a multithreaded OpenBLAS
-// called from inside our own pool would oversubscribe the cores.)
+// CPU supports is chosen at run time, so the binary runs on any x86-64. cblas_sgemm is not used: the
+// blocks are small (64×64×64) with row-wise softmax work between the products, and a threaded
+// OpenBLAS called from inside our own pool would compete with it for the cores.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -225,6 +231,7 @@ struct Problem {
   bool causal = false;
   const float* mask = nullptr;  // already advanced by the mask offset
   int64_t msb = 0, msh = 0, msi = 0, msj = 0;
+  int64_t unitRows = 0;  // forward: rows per work unit (see ForwardUnit)
 };
 
 // Per-thread scratch, all bounded by the block sizes (never by Tq or Tk).
@@ -350,8 +357,9 @@ inline int64_t FirstQueryFor(const Problem& p, int64_t j0) {
 // The rows of a kv head (b, g) are the G·Tq pairs (query position i, query head h of the group),
 // numbered ρ = i·G + (h − g·G), so that the G heads sharing K and V are processed together (decoding,
 // Tq = 1, then reads each K and V block once for all of them) and rows of one position stay
-// together (causality depends on i only). One unit = a group of up to kGroupQ blocks of kBlockQ
-// rows; key blocks are the outer loop, so each K block is transposed once per unit. The unit's q
+// together (causality depends on i only). One unit = p.unitRows rows (up to kGroupQ blocks of
+// kBlockQ rows: fewer when that leaves threads idle); key blocks are the outer loop, so each K block
+// is transposed once per unit. The unit's q
 // rows are gathered into s.qs and its outputs accumulate in s.os; m and l hold each row's running
 // max and sum (online softmax).
 constexpr int kGroupQ = 4;
@@ -371,23 +379,26 @@ template <class I>
 R1TS_INLINE void ForwardUnit(const Problem& p, const Scratch& s, int64_t unit) {
   const int64_t G = p.G, D = p.D, Dv = p.Dv, off = p.Tk - p.Tq;
   const int64_t headRows = G * p.Tq;
-  const int64_t nGroups = CeilDiv(headRows, kUnitRows);
+  const int64_t nGroups = CeilDiv(headRows, p.unitRows);
   const int64_t bg = unit / nGroups;
   const int64_t group = nGroups - 1 - unit % nGroups;  // the last (heaviest when causal) groups first: better balance
   const int64_t b = bg / p.Hk, g = bg % p.Hk;
-  const int64_t rho0 = group * kUnitRows;
-  const int gRows = static_cast<int>(std::min<int64_t>(kUnitRows, headRows - rho0));
+  const int64_t rho0 = group * p.unitRows;
+  const int gRows = static_cast<int>(std::min<int64_t>(p.unitRows, headRows - rho0));
   const float* k = p.k + (b * p.Hk + g) * p.Tk * D;
   const float* v = p.v + (b * p.Hk + g) * p.Tk * Dv;
   // Row ρ of the kv head is query position ρ / G of head g·G + ρ % G; `QueryRow` is its row in q/out.
   const auto QueryRow = [&](int64_t rho) { return (b * p.H + g * G + rho % G) * p.Tq + rho / G; };
 
+  // With one query head per kv head the unit's rows are contiguous in q and out: use them in place.
+  const float* qs = G == 1 ? p.q + QueryRow(rho0) * D : s.qs;
+  float* const osBase = G == 1 ? p.out + QueryRow(rho0) * Dv : s.os;
   for (int r = 0; r < gRows; r++) {
-    std::memcpy(s.qs + r * D, p.q + QueryRow(rho0 + r) * D, D * sizeof(float));
+    if (G > 1) std::memcpy(s.qs + r * D, p.q + QueryRow(rho0 + r) * D, D * sizeof(float));
     s.m[r] = kNegInf;
     s.l[r] = 0;
   }
-  std::memset(s.os, 0, gRows * Dv * sizeof(float));
+  std::memset(osBase, 0, gRows * Dv * sizeof(float));
 
   // Keys past the last one the unit's last position may see are skipped entirely.
   const int64_t lastPos = (rho0 + gRows - 1) / G;
@@ -400,8 +411,8 @@ R1TS_INLINE void ForwardUnit(const Problem& p, const Scratch& s, int64_t unit) {
     const int firstRow = static_cast<int>(std::min<int64_t>(gRows, std::max<int64_t>(0, FirstQueryFor(p, j0) * G - rho0)));
     for (int r0 = firstRow / kBlockQ * kBlockQ; r0 < gRows; r0 += kBlockQ) {
       const int rows = std::min(kBlockQ, gRows - r0);
-      float* os = s.os + r0 * Dv;
-      Gemm<I, false>(rows, n16, static_cast<int>(D), s.qs + r0 * D, D, 1, s.kt, n16, s.s, n16);  // S = Q·Kᵀ
+      float* os = osBase + r0 * Dv;
+      Gemm<I, false>(rows, n16, static_cast<int>(D), qs + r0 * D, D, 1, s.kt, n16, s.s, n16);  // S = Q·Kᵀ
       for (int r = 0; r < rows; r++) {
         float* row = s.s + r * n16;
         const int64_t rho = rho0 + r0 + r, i = rho / G, h = g * G + rho % G;
@@ -431,7 +442,7 @@ R1TS_INLINE void ForwardUnit(const Problem& p, const Scratch& s, int64_t unit) {
   for (int r = 0; r < gRows; r++) {
     const int64_t row = QueryRow(rho0 + r);
     float* out = p.out + row * Dv;
-    const float* o = s.os + r * Dv;
+    const float* o = osBase + r * Dv;  // may be `out` itself
     if (s.l[r] > 0) {
       const float inv = 1.0f / s.l[r];
       for (int64_t d = 0; d < Dv; d++) out[d] = o[d] * inv;
@@ -770,7 +781,11 @@ void Attention(const Napi::CallbackInfo& info) {
   p.k = TensorArg(info, 3, K, "k", {{"B", p.B}, {"Hk", p.Hk}, {"Tk", p.Tk}, {"D", p.D}});
   p.v = TensorArg(info, 4, K, "v", {{"B", p.B}, {"Hk", p.Hk}, {"Tk", p.Tk}, {"Dv", p.Dv}});
   if (p.B == 0 || p.Tq == 0) return;
-  const int64_t units = p.B * p.Hk * CeilDiv(p.G * p.Tq, kUnitRows);
+  // Big units share each transposed K block among more rows; smaller ones keep every thread busy.
+  p.unitRows = kBlockQ * kGroupQ;
+  const auto Units = [&] { return p.B * p.Hk * CeilDiv(p.G * p.Tq, p.unitRows); };
+  while (p.unitRows > kBlockQ && Units() < 2 * NumThreads()) p.unitRows /= 2;
+  const int64_t units = Units();
   const int workers = Workers(p, units);
   try {
     ScratchSet scratch(workers, p.D, p.Dv);

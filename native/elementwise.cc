@@ -177,8 +177,8 @@ R1TS_CLONES void UnaryBackwardLoop(UOp op, float* __restrict gx, const float* __
     case UOp::Log: for (int64_t i = 0; i < n; i++) gx[i] = gy[i] / x[i]; break;
     case UOp::Sqrt: for (int64_t i = 0; i < n; i++) gx[i] = 0.5f * gy[i] / y[i]; break;
     case UOp::Rsqrt: for (int64_t i = 0; i < n; i++) gx[i] = -0.5f * gy[i] * y[i] * y[i] * y[i]; break;
-    case UOp::Abs:  // gy * sign(x): abs'(0) = 0, NaN propagates
-      for (int64_t i = 0; i < n; i++) gx[i] = x[i] > 0.f ? gy[i] : (x[i] < 0.f ? -gy[i] : gy[i] * x[i] * 0.f);
+    case UOp::Abs:  // gy · sign(x) with sign(0) = sign(NaN) = 0, as the reference backend
+      for (int64_t i = 0; i < n; i++) gx[i] = x[i] > 0.f ? gy[i] : (x[i] < 0.f ? -gy[i] : gy[i] * 0.f);
       break;
     case UOp::Sigmoid: for (int64_t i = 0; i < n; i++) gx[i] = gy[i] * y[i] * (1.f - y[i]); break;
     case UOp::Silu:  // recompute s = sigmoid(x): y / x is undefined at 0
@@ -198,7 +198,8 @@ R1TS_CLONES void UnaryBackwardLoop(UOp op, float* __restrict gx, const float* __
   }
 }
 
-void PowBackwardLoop(float* __restrict gx, const float* __restrict gy, const float* __restrict x, int64_t n, double alpha) {
+void PowBackwardLoop(float* __restrict gx, const float* __restrict gy, const float* __restrict x, int64_t n,
+                     double alpha) {
   if (alpha == 0) {  // PyTorch: d/dx x^0 = 0 everywhere, even at x = 0
     for (int64_t i = 0; i < n; i++) gx[i] = 0.f;
   } else if (alpha == 1) {

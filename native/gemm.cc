@@ -364,70 +364,184 @@ void OwnTile(const Mat& m, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
 }
 
 // ---- skinny products (M ≤ 4: decoding, GEMV-like) ------------------------------------------------
-// Streams B once, without packing. Columns [n0, n1) of C.
+// Memory-bound: stream B once, without packing, converting half B in registers. Written with GCC
+// vector extensions (16 floats); each ISA variant below compiles the same body for its registers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // from inside GCC's _mm512_cvtph_ps
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
+typedef uint16_t u16x16u __attribute__((vector_size(32), aligned(2)));
+typedef uint32_t u32x16 __attribute__((vector_size(64)));
+// Bodies are plain inline templates; each ISA entry point is `flatten`, which inlines them into it and
+// compiles them for its target (always_inline would check targets before that and fail).
+#define R1TS_INLINE inline
 
-template <int M>
-R1TS_CLONES void SkinnyTransB(const Mat& m, const float* A, int64_t lda, int64_t n0, int64_t n1) {
-  // C[i, n] = alpha · dot(A row i, B row n) + beta · C: B rows are contiguous.
-  constexpr int64_t CH = 1024;
-  float* tmp = m.bt == kF32 ? nullptr : scratchT.Get(CH);
-  for (int64_t n = n0; n < n1; n++) {
-    v16 acc[M][2] = {};
-    float tail[M] = {};
-    for (int64_t k0 = 0; k0 < m.K; k0 += CH) {
-      const int64_t len = std::min(CH, m.K - k0), off = n * m.ldb + k0;
-      const float* bv = tmp ? (Widen(tmp, m.b, m.bt, off, len), tmp) : static_cast<const float*>(m.b) + off;
-      int64_t k = 0;
-      for (; k + 32 <= len; k += 32) {
-        v16 b0 = *reinterpret_cast<const v16u*>(bv + k), b1 = *reinterpret_cast<const v16u*>(bv + k + 16);
-        for (int i = 0; i < M; i++) {
-          acc[i][0] += *reinterpret_cast<const v16u*>(A + i * lda + k0 + k) * b0;
-          acc[i][1] += *reinterpret_cast<const v16u*>(A + i * lda + k0 + k + 16) * b1;
-        }
-      }
-      for (; k < len; k++)
-        for (int i = 0; i < M; i++) tail[i] += A[i * lda + k0 + k] * bv[k];
-    }
+// float16 → float for 16 values, per ISA (GCC's generic _Float16 vector conversion is scalar).
+struct IsaGenericOps {
+  static R1TS_INLINE v16 F16(const uint16_t* p) {
+    v16 r;
+    for (int i = 0; i < 16; i++) r[i] = F16ToFloat(p[i]);
+    return r;
+  }
+  static constexpr int kDotRows = 2, kAxpyVecs = 2;  // blocking that fits the register file
+};
+#ifdef R1TS_X86
+struct IsaAvx2Ops {
+  static R1TS_AVX2 R1TS_INLINE v16 F16(const uint16_t* p) {
+    __m256 lo = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    __m256 hi = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8)));
+    v16 r;
+    std::memcpy(&r, &lo, 32);
+    std::memcpy(reinterpret_cast<char*>(&r) + 32, &hi, 32);
+    return r;
+  }
+  static constexpr int kDotRows = 2, kAxpyVecs = 2;
+};
+struct IsaAvx512Ops {
+  static R1TS_AVX512 R1TS_INLINE v16 F16(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  static constexpr int kDotRows = 4, kAxpyVecs = 4;
+};
+#endif
+
+template <BType BT, class I>
+R1TS_INLINE v16 LoadB16(const void* b, int64_t off) {
+  if constexpr (BT == kF32) {
+    return *reinterpret_cast<const v16u*>(static_cast<const float*>(b) + off);
+  } else if constexpr (BT == kBf16) {
+    u32x16 w = __builtin_convertvector(*reinterpret_cast<const u16x16u*>(static_cast<const uint16_t*>(b) + off), u32x16) << 16;
+    return reinterpret_cast<v16>(w);
+  } else {
+    return I::F16(static_cast<const uint16_t*>(b) + off);
+  }
+}
+
+template <BType BT>
+R1TS_INLINE float LoadB1(const void* b, int64_t off) {
+  if constexpr (BT == kF32) {
+    return static_cast<const float*>(b)[off];
+  } else if constexpr (BT == kBf16) {
+    uint32_t u = static_cast<uint32_t>(static_cast<const uint16_t*>(b)[off]) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  } else {
+    return F16ToFloat(static_cast<const uint16_t*>(b)[off]);
+  }
+}
+
+R1TS_INLINE void StoreC(const Mat& m, float* c, float dot) { *c = m.alpha * dot + (m.beta == 0 ? 0.f : m.beta * *c); }
+
+// Transposed B (B is N×K, a Linear layer's weight): C[i, n..n+NB) are dot products of A row i with
+// NB contiguous rows of B; NB rows share each A load.
+template <int M, int NB, BType BT, class I>
+R1TS_INLINE void DotBlock(const Mat& m, const float* A, int64_t lda, int64_t n) {
+  v16 acc[M][NB] = {};
+  int64_t k = 0;
+  for (; k + 16 <= m.K; k += 16) {
+    v16 bv[NB];
+#pragma GCC unroll 16
+    for (int j = 0; j < NB; j++) bv[j] = LoadB16<BT, I>(m.b, (n + j) * m.ldb + k);
+#pragma GCC unroll 16
     for (int i = 0; i < M; i++) {
-      v16 s = acc[i][0] + acc[i][1];
-      float dot = tail[i];
-      for (int j = 0; j < 16; j++) dot += s[j];
-      float& cv = m.c[i * m.ldc + n];
-      cv = m.alpha * dot + (m.beta == 0 ? 0.f : m.beta * cv);
+      const v16 av = *reinterpret_cast<const v16u*>(A + i * lda + k);
+#pragma GCC unroll 16
+      for (int j = 0; j < NB; j++) acc[i][j] += av * bv[j];
+    }
+  }
+  float tail[M][NB] = {};
+  for (; k < m.K; k++)
+#pragma GCC unroll 16
+    for (int j = 0; j < NB; j++) {
+      const float bk = LoadB1<BT>(m.b, (n + j) * m.ldb + k);
+#pragma GCC unroll 16
+      for (int i = 0; i < M; i++) tail[i][j] += A[i * lda + k] * bk;
+    }
+#pragma GCC unroll 16
+  for (int i = 0; i < M; i++)
+#pragma GCC unroll 16
+    for (int j = 0; j < NB; j++) {
+      float dot = tail[i][j];
+#pragma GCC unroll 16
+      for (int l = 0; l < 16; l++) dot += acc[i][j][l];
+      StoreC(m, m.c + i * m.ldc + n + j, dot);
+    }
+}
+
+// Plain B (K×N): a strip of 16·NV columns of C accumulates A[i, k] · B row k over k, in registers.
+template <int M, int NV, BType BT, class I>
+R1TS_INLINE void AxpyBlock(const Mat& m, const float* A, int64_t lda, int64_t j0) {
+  v16 acc[M][NV] = {};
+  for (int64_t k = 0; k < m.K; k++) {
+    v16 bv[NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; v++) bv[v] = LoadB16<BT, I>(m.b, k * m.ldb + j0 + 16 * v);
+#pragma GCC unroll 16
+    for (int i = 0; i < M; i++) {
+      const float a = A[i * lda + k];
+#pragma GCC unroll 16
+      for (int v = 0; v < NV; v++) acc[i][v] += a * bv[v];
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < M; i++)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; v++)
+#pragma GCC unroll 16
+      for (int l = 0; l < 16; l++) StoreC(m, m.c + i * m.ldc + j0 + 16 * v + l, acc[i][v][l]);
+}
+
+template <int M, BType BT, class I>
+R1TS_INLINE void SkinnyBody(const Mat& m, const float* A, int64_t lda, int64_t n0, int64_t n1) {
+  if (m.tb) {
+    constexpr int NB = M == 1 ? 2 * I::kDotRows : I::kDotRows;
+    int64_t n = n0;
+    for (; n + NB <= n1; n += NB) DotBlock<M, NB, BT, I>(m, A, lda, n);
+    for (; n < n1; n++) DotBlock<M, 1, BT, I>(m, A, lda, n);
+  } else {
+    constexpr int NV = M == 1 ? 2 * I::kAxpyVecs : I::kAxpyVecs;
+    int64_t j = n0;
+    for (; j + 16 * NV <= n1; j += 16 * NV) AxpyBlock<M, NV, BT, I>(m, A, lda, j);
+    for (; j + 16 <= n1; j += 16) AxpyBlock<M, 1, BT, I>(m, A, lda, j);
+    for (; j < n1; j++) {  // the last < 16 columns
+      float acc[M] = {};
+      for (int64_t k = 0; k < m.K; k++) {
+        const float bk = LoadB1<BT>(m.b, k * m.ldb + j);
+#pragma GCC unroll 16
+        for (int i = 0; i < M; i++) acc[i] += A[i * lda + k] * bk;
+      }
+#pragma GCC unroll 16
+      for (int i = 0; i < M; i++) StoreC(m, m.c + i * m.ldc + j, acc[i]);
     }
   }
 }
 
-template <int M>
-R1TS_CLONES void SkinnyB(const Mat& m, const float* A, int64_t lda, int64_t n0, int64_t n1) {
-  // C row i = alpha · Σ_k A[i, k] · B row k + beta · C row i: accumulate a strip of columns.
-  constexpr int64_t W = 256;
-  float* tmp = m.bt == kF32 ? nullptr : scratchT.Get(W);
-  for (int64_t j0 = n0; j0 < n1; j0 += W) {
-    const int64_t w = std::min(W, n1 - j0);
-    float acc[M][W];
-    for (int i = 0; i < M; i++)
-      for (int64_t j = 0; j < w; j++) acc[i][j] = 0;
-    for (int64_t k = 0; k < m.K; k++) {
-      const int64_t off = k * m.ldb + j0;
-      const float* bv = tmp ? (Widen(tmp, m.b, m.bt, off, w), tmp) : static_cast<const float*>(m.b) + off;
-      for (int i = 0; i < M; i++) {
-        const float av = A[i * lda + k];
-        for (int64_t j = 0; j < w; j++) acc[i][j] += av * bv[j];
-      }
-    }
-    for (int i = 0; i < M; i++) {
-      float* cr = m.c + i * m.ldc + j0;
-      if (m.beta == 0) {
-        for (int64_t j = 0; j < w; j++) cr[j] = m.alpha * acc[i][j];
-      } else {
-        for (int64_t j = 0; j < w; j++) cr[j] = m.alpha * acc[i][j] + m.beta * cr[j];
-      }
-    }
+// One entry point per ISA, each instantiating the body for M = 1..4 and the three B types.
+#define R1TS_SKINNY_ENTRY(NAME, ATTR, OPS)                                                          \
+  ATTR __attribute__((flatten)) void NAME(const Mat& m, const float* A, int64_t lda, int64_t n0, int64_t n1) { \
+    const int key = static_cast<int>(m.M) * 3 + static_cast<int>(m.bt);                           \
+    switch (key) {                                                                                \
+      case 3: return SkinnyBody<1, kF32, OPS>(m, A, lda, n0, n1);                                 \
+      case 4: return SkinnyBody<1, kBf16, OPS>(m, A, lda, n0, n1);                                \
+      case 5: return SkinnyBody<1, kF16, OPS>(m, A, lda, n0, n1);                                 \
+      case 6: return SkinnyBody<2, kF32, OPS>(m, A, lda, n0, n1);                                 \
+      case 7: return SkinnyBody<2, kBf16, OPS>(m, A, lda, n0, n1);                                \
+      case 8: return SkinnyBody<2, kF16, OPS>(m, A, lda, n0, n1);                                 \
+      case 9: return SkinnyBody<3, kF32, OPS>(m, A, lda, n0, n1);                                 \
+      case 10: return SkinnyBody<3, kBf16, OPS>(m, A, lda, n0, n1);                               \
+      case 11: return SkinnyBody<3, kF16, OPS>(m, A, lda, n0, n1);                                \
+      case 12: return SkinnyBody<4, kF32, OPS>(m, A, lda, n0, n1);                                \
+      case 13: return SkinnyBody<4, kBf16, OPS>(m, A, lda, n0, n1);                               \
+      case 14: return SkinnyBody<4, kF16, OPS>(m, A, lda, n0, n1);                                \
+    }                                                                                             \
   }
-}
+R1TS_SKINNY_ENTRY(SkinnyGeneric, , IsaGenericOps)
+#ifdef R1TS_X86
+R1TS_SKINNY_ENTRY(SkinnyAvx2, R1TS_AVX2, IsaAvx2Ops)
+R1TS_SKINNY_ENTRY(SkinnyAvx512, R1TS_AVX512, IsaAvx512Ops)
+#endif
 
 constexpr int64_t kSkinnyM = 4;
 
@@ -448,16 +562,11 @@ void SkinnyTile(const Mat& m, int64_t n0, int64_t n1) {
     A = at.data();
     lda = m.K;
   }
-  switch ((m.tb ? 10 : 0) + m.M) {
-    case 1: return SkinnyB<1>(m, A, lda, n0, n1);
-    case 2: return SkinnyB<2>(m, A, lda, n0, n1);
-    case 3: return SkinnyB<3>(m, A, lda, n0, n1);
-    case 4: return SkinnyB<4>(m, A, lda, n0, n1);
-    case 11: return SkinnyTransB<1>(m, A, lda, n0, n1);
-    case 12: return SkinnyTransB<2>(m, A, lda, n0, n1);
-    case 13: return SkinnyTransB<3>(m, A, lda, n0, n1);
-    case 14: return SkinnyTransB<4>(m, A, lda, n0, n1);
-  }
+#ifdef R1TS_X86
+  if (BestIsa() == Isa::kAvx512) return SkinnyAvx512(m, A, lda, n0, n1);
+  if (BestIsa() == Isa::kAvx2) return SkinnyAvx2(m, A, lda, n0, n1);
+#endif
+  SkinnyGeneric(m, A, lda, n0, n1);
 }
 
 // ---- drivers ----------------------------------------------------------------------------------
@@ -479,7 +588,7 @@ void ScaleC(const Problem& p) {
 void OwnGemm(const Problem& p) {
   const Engine& e = GetEngine();
   const bool skinny = p.M <= kSkinnyM;
-  const int64_t unitM = skinny ? p.M : e.MR, unitN = skinny ? 64 : e.NR;
+  const int64_t unitM = skinny ? p.M : e.MR, unitN = skinny ? 128 : e.NR;
   const int64_t blocksM = (p.M + unitM - 1) / unitM, blocksN = (p.N + unitN - 1) / unitN;
   const double flops = 2.0 * p.M * p.N * p.K * p.batch;
   const int threads = flops < 2e6 ? 1 : NumThreads();

@@ -73,7 +73,7 @@ void CheckIndices(Napi::Env env, const int32_t* idx, int64_t count, int64_t n, c
   for (int64_t i = 0; i < count; i++) {
     if (idx[i] < 0 || idx[i] >= n) {
       RangeFail(env, std::string(kernel) + ": index " + std::to_string(idx[i]) + " at position " + std::to_string(i) +
-                         " is out of range [0, " + std::to_string(n) + ")");
+                         " is out of range for a dimension of size " + std::to_string(n));
     }
   }
 }
@@ -281,7 +281,7 @@ Napi::Value Topk(const Napi::CallbackInfo& info) {
   int32_t* indices = I32(info[1], "topk: indices");
   const float* x = F32(info[2], "topk: x");
   int64_t rows = Size(info[3], "topk: rows"), n = Size(info[4], "topk: n"), k = Size(info[5], "topk: k");
-  if (k > n) RangeFail(env, "topk: k = " + std::to_string(k) + " exceeds n = " + std::to_string(n));
+  if (k > n) RangeFail(env, "topk: k = " + std::to_string(k) + " is not in [0, " + std::to_string(n) + "]");
   if (n > INT32_MAX) RangeFail(env, "topk: n does not fit an Int32 index");
   CheckLength(info[0], Mul(env, rows, k, "topk"), "topk: values");
   CheckLength(info[1], Mul(env, rows, k, "topk"), "topk: indices");

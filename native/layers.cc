@@ -117,7 +117,8 @@ R1TS_CLONES double DotRow3(const float* a, const float* b, const float* c, int64
   return LaneSum(n, [=](int64_t i) { return static_cast<double>(a[i] * b[i]) * c[i]; });
 }
 
-R1TS_CLONES void NormRow(float* __restrict out, const float* __restrict x, const float* __restrict w, int64_t n, float r) {
+R1TS_CLONES void NormRow(float* __restrict out, const float* __restrict x, const float* __restrict w, int64_t n,
+                         float r) {
   for (int64_t i = 0; i < n; i++) out[i] = x[i] * r * w[i];
 }
 
@@ -209,7 +210,8 @@ Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
 
 // ---- swiglu ------------------------------------------------------------------------------------
 
-R1TS_CLONES void SwigluLoop(float* __restrict out, const float* __restrict gate, const float* __restrict up, int64_t n) {
+R1TS_CLONES void SwigluLoop(float* __restrict out, const float* __restrict gate, const float* __restrict up,
+                            int64_t n) {
   for (int64_t i = 0; i < n; i++) out[i] = gate[i] * Sigmoid(gate[i]) * up[i];
 }
 
@@ -287,7 +289,9 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   const float* sinT = F32(info[3], "rope: sin");
   const int32_t* pos = I32(info[4], "rope: pos");
   int64_t S = Size(info[5], "rope: S"), H = Size(info[6], "rope: H"), D = Size(info[7], "rope: D");
-  if (!info[8].IsBoolean() || !info[9].IsBoolean()) throw Napi::TypeError::New(env, "rope: interleaved and inverse must be booleans");
+  if (!info[8].IsBoolean() || !info[9].IsBoolean()) {
+    throw Napi::TypeError::New(env, "rope: interleaved and inverse must be booleans");
+  }
   bool interleaved = Bool(info[8]), inverse = Bool(info[9]);
   if (D % 2 != 0) RangeFail(env, "rope: D must be even, got " + std::to_string(D));
   int64_t rows = Mul(env, S, H, "rope"), total = Mul(env, rows, D, "rope"), half = D / 2;
@@ -301,7 +305,7 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   for (int64_t s = 0; s < S; s++) {
     if (pos[s] < 0 || pos[s] >= P) {
       RangeFail(env, "rope: position " + std::to_string(pos[s]) + " at row " + std::to_string(s) +
-                         " is out of range [0, " + std::to_string(P) + ")");
+                         " is outside the table of " + std::to_string(P) + " positions");
     }
   }
   const float sign = inverse ? -1.f : 1.f;

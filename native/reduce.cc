@@ -33,12 +33,13 @@ void NeedArgs(const Napi::CallbackInfo& info, size_t n, const char* kernel) {
   }
 }
 
-// A size: an integer in [0, 2^53].
-int64_t Size(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a number");
+// A size: an integer in [0, 2^53]. Errors name "what[ part]"; no string is built on success.
+int64_t Size(const Napi::Value& v, const char* what, const char* part = nullptr) {
+  auto name = [&] { return part ? std::string(what) + ": " + part : std::string(what); };
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), name() + ": expected a number");
   double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= 0 && d <= 9007199254740992.0) || d != std::floor(d)) {
-    RangeFail(v.Env(), std::string(what) + ": expected a non-negative integer");
+    RangeFail(v.Env(), name() + ": expected a non-negative integer");
   }
   return static_cast<int64_t>(d);
 }
@@ -176,7 +177,13 @@ R1TS_CLONES int64_t FirstEqual(const float* x, int64_t n, float m) {
 
 // Σ exp(x[i] - m); out[i] = exp(x[i] - m) as well when out is given.
 R1TS_CLONES double SumExpRow(float* __restrict out, const float* __restrict x, int64_t n, float m) {
-  if (out) return LaneSum(n, [=](int64_t i) { float e = FastExp(x[i] - m); out[i] = e; return static_cast<double>(e); });
+  if (out) {
+    return LaneSum(n, [=](int64_t i) {
+      float e = FastExp(x[i] - m);
+      out[i] = e;
+      return static_cast<double>(e);
+    });
+  }
   return LaneSum(n, [=](int64_t i) { return static_cast<double>(FastExp(x[i] - m)); });
 }
 
@@ -321,9 +328,12 @@ Napi::Value Max(const Napi::CallbackInfo& info) {
   CheckLength(info[0], outs, "max: out");
   CheckLength(info[1], outs, "max: idx");
   CheckLength(info[2], Mul(env, outs, n, "max"), "max: x");
-  if (outs == 0) return env.Undefined();
-  if (n == 0) RangeFail(env, "max: cannot reduce over an empty dimension (n = 0)");
   if (n > INT32_MAX) RangeFail(env, "max: n does not fit an Int32 index");
+  if (n == 0) {  // an empty reduction has no maximum: -inf at index -1, as the reference backend does
+    std::fill(out, out + outs, kNegInf);
+    std::fill(idx, idx + outs, -1);
+    return env.Undefined();
+  }
   if (inner == 1) {
     Parallel(outer, RowGrain(kCheapGrain, n), [&](int64_t lo, int64_t hi) {
       for (int64_t o = lo; o < hi; o++) MaxIndexRow(x + o * n, n, out + o, idx + o);
@@ -351,15 +361,15 @@ struct Rows {
   int64_t rows, n;
 };
 
-// Reads (rows, n) at `at` and checks that each listed array holds rows * n floats.
-Rows ReadRows(const Napi::CallbackInfo& info, size_t at, const char* kernel, std::initializer_list<std::pair<int, const char*>> arrays) {
-  std::string k(kernel);
-  Rows r{Size(info[at], (k + ": rows").c_str()), Size(info[at + 1], (k + ": n").c_str())};
+// Reads (rows, n) at `at` and checks that each listed array, e.g. {0, "softmax: out"}, is a
+// Float32Array holding rows * n values.
+Rows ReadRows(const Napi::CallbackInfo& info, size_t at, const char* kernel,
+              std::initializer_list<std::pair<int, const char*>> arrays) {
+  Rows r{Size(info[at], kernel, "rows"), Size(info[at + 1], kernel, "n")};
   int64_t total = Mul(info.Env(), r.rows, r.n, kernel);
   for (const auto& a : arrays) {
-    std::string what = k + ": " + a.second;
-    F32(info[a.first], what.c_str());
-    CheckLength(info[a.first], total, what.c_str());
+    F32(info[a.first], a.second);
+    CheckLength(info[a.first], total, a.second);
   }
   return r;
 }
@@ -367,7 +377,7 @@ Rows ReadRows(const Napi::CallbackInfo& info, size_t at, const char* kernel, std
 // softmax(out, x, rows, n)
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   NeedArgs(info, 4, "softmax");
-  Rows r = ReadRows(info, 2, "softmax", {{0, "out"}, {1, "x"}});
+  Rows r = ReadRows(info, 2, "softmax", {{0, "softmax: out"}, {1, "softmax: x"}});
   float* out = F32(info[0], "softmax: out");
   const float* x = F32(info[1], "softmax: x");
   const int64_t n = r.n;
@@ -391,7 +401,8 @@ R1TS_CLONES void SoftmaxBackwardRow(float* __restrict gx, const float* __restric
 // softmaxBackward(gx, gy, y, rows, n): gx = y ⊙ (gy − Σ gy⊙y)
 Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   NeedArgs(info, 5, "softmaxBackward");
-  Rows r = ReadRows(info, 3, "softmaxBackward", {{0, "gx"}, {1, "gy"}, {2, "y"}});
+  Rows r = ReadRows(info, 3, "softmaxBackward",
+                    {{0, "softmaxBackward: gx"}, {1, "softmaxBackward: gy"}, {2, "softmaxBackward: y"}});
   float* gx = F32(info[0], "softmaxBackward: gx");
   const float* gy = F32(info[1], "softmaxBackward: gy");
   const float* y = F32(info[2], "softmaxBackward: y");
@@ -408,7 +419,7 @@ Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
 // logSoftmax(out, x, rows, n)
 Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
   NeedArgs(info, 4, "logSoftmax");
-  Rows r = ReadRows(info, 2, "logSoftmax", {{0, "out"}, {1, "x"}});
+  Rows r = ReadRows(info, 2, "logSoftmax", {{0, "logSoftmax: out"}, {1, "logSoftmax: x"}});
   float* out = F32(info[0], "logSoftmax: out");
   const float* x = F32(info[1], "logSoftmax: x");
   const int64_t n = r.n;
@@ -428,7 +439,8 @@ R1TS_CLONES void LogSoftmaxBackwardRow(float* __restrict gx, const float* __rest
 // logSoftmaxBackward(gx, gy, y, rows, n): gx = gy − exp(y) · Σ gy
 Napi::Value LogSoftmaxBackward(const Napi::CallbackInfo& info) {
   NeedArgs(info, 5, "logSoftmaxBackward");
-  Rows r = ReadRows(info, 3, "logSoftmaxBackward", {{0, "gx"}, {1, "gy"}, {2, "y"}});
+  Rows r = ReadRows(info, 3, "logSoftmaxBackward",
+                    {{0, "logSoftmaxBackward: gx"}, {1, "logSoftmaxBackward: gy"}, {2, "logSoftmaxBackward: y"}});
   float* gx = F32(info[0], "logSoftmaxBackward: gx");
   const float* gy = F32(info[1], "logSoftmaxBackward: gy");
   const float* y = F32(info[2], "logSoftmaxBackward: y");
@@ -447,7 +459,7 @@ void CheckTargets(Napi::Env env, const int32_t* t, int64_t rows, int64_t n, cons
   for (int64_t r = 0; r < rows; r++) {
     if (t[r] >= n) {
       RangeFail(env, std::string(kernel) + ": target " + std::to_string(t[r]) + " at row " + std::to_string(r) +
-                         " is out of range [0, " + std::to_string(n) + ")");
+                         " is outside the vocabulary of " + std::to_string(n));
     }
   }
 }
@@ -455,7 +467,7 @@ void CheckTargets(Napi::Env env, const int32_t* t, int64_t rows, int64_t n, cons
 // tokenLogprobs(out, lse, logits, targets, rows, n)
 Napi::Value TokenLogprobs(const Napi::CallbackInfo& info) {
   NeedArgs(info, 6, "tokenLogprobs");
-  Rows r = ReadRows(info, 4, "tokenLogprobs", {{2, "logits"}});
+  Rows r = ReadRows(info, 4, "tokenLogprobs", {{2, "tokenLogprobs: logits"}});
   float* out = F32(info[0], "tokenLogprobs: out");
   float* lse = F32(info[1], "tokenLogprobs: lse");
   const float* logits = F32(info[2], "tokenLogprobs: logits");
@@ -485,7 +497,8 @@ R1TS_CLONES void TokenLogprobsBackwardRow(float* __restrict g, const float* __re
 // glogits[r, j] = gout[r] · (1[j = t_r] − softmax_j), overwritten; ignored rows get 0.
 Napi::Value TokenLogprobsBackward(const Napi::CallbackInfo& info) {
   NeedArgs(info, 7, "tokenLogprobsBackward");
-  Rows r = ReadRows(info, 5, "tokenLogprobsBackward", {{0, "glogits"}, {2, "logits"}});
+  Rows r = ReadRows(info, 5, "tokenLogprobsBackward",
+                    {{0, "tokenLogprobsBackward: glogits"}, {2, "tokenLogprobsBackward: logits"}});
   float* g = F32(info[0], "tokenLogprobsBackward: glogits");
   const float* gout = F32(info[1], "tokenLogprobsBackward: gout");
   const float* logits = F32(info[2], "tokenLogprobsBackward: logits");
