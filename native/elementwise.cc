@@ -193,7 +193,8 @@ R1TS_CLONES void UnaryBackwardLoop(UOp op, float* __restrict gx, const float* __
       for (int64_t i = 0; i < n; i++) gx[i] = (x[i] >= a && x[i] <= b) ? gy[i] : 0.f;
       break;
     case UOp::Affine: for (int64_t i = 0; i < n; i++) gx[i] = gy[i] * a; break;
-    case UOp::Square: for (int64_t i = 0; i < n; i++) gx[i] = 2.f * x[i] * gy[i]; break;
+    // In double: 2x alone may overflow float where gy·2x does not.
+    case UOp::Square: for (int64_t i = 0; i < n; i++) gx[i] = static_cast<float>(2.0 * x[i] * gy[i]); break;
     case UOp::Pow: break;  // handled by PowBackwardLoop
   }
 }
@@ -205,7 +206,7 @@ void PowBackwardLoop(float* __restrict gx, const float* __restrict gy, const flo
   } else if (alpha == 1) {
     for (int64_t i = 0; i < n; i++) gx[i] = gy[i];
   } else if (alpha == 2) {
-    for (int64_t i = 0; i < n; i++) gx[i] = 2.f * x[i] * gy[i];
+    for (int64_t i = 0; i < n; i++) gx[i] = static_cast<float>(2.0 * x[i] * gy[i]);
   } else {
     for (int64_t i = 0; i < n; i++) {
       gx[i] = static_cast<float>(gy[i] * alpha * std::pow(static_cast<double>(x[i]), alpha - 1));

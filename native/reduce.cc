@@ -217,8 +217,10 @@ R1TS_CLONES void ScaleRow(float* __restrict out, int64_t n, float s) {
   for (int64_t i = 0; i < n; i++) out[i] *= s;
 }
 
-R1TS_CLONES void ShiftRow(float* __restrict out, const float* __restrict x, int64_t n, float s) {
-  for (int64_t i = 0; i < n; i++) out[i] = x[i] - s;
+// out = (x − m) − s: subtracting the max first keeps the small log Σ exp from being rounded at the
+// magnitude of the logits (x − float(m + s) loses digits when |m| is large).
+R1TS_CLONES void ShiftRow(float* __restrict out, const float* __restrict x, int64_t n, float m, float s) {
+  for (int64_t i = 0; i < n; i++) out[i] = (x[i] - m) - s;
 }
 
 // ---- sum / max / sumSquares --------------------------------------------------------------------
@@ -425,7 +427,11 @@ Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
   const int64_t n = r.n;
   Parallel(r.rows, RowGrain(kMathGrain, n), [&](int64_t lo, int64_t hi) {
     for (int64_t row = lo; row < hi; row++) {
-      ShiftRow(out + row * n, x + row * n, n, static_cast<float>(LogSumExpRow(x + row * n, n)));
+      const float* xr = x + row * n;
+      double lse = LogSumExpRow(xr, n);
+      float m = MaxRow(xr, n);
+      if (std::isfinite(m) && std::isfinite(lse)) ShiftRow(out + row * n, xr, n, m, static_cast<float>(lse - m));
+      else ShiftRow(out + row * n, xr, n, static_cast<float>(lse), 0.f);
     }
   });
   return info.Env().Undefined();

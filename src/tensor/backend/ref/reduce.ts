@@ -96,7 +96,8 @@ export function tokenLogprobs(
     const t = targets[r];
     checkTarget('tokenLogprobs', t, n);
     const m = rowMax(logits, r * n, n);
-    const l = m + Math.log(sumExp(logits, r * n, n, m));
+    // A row of −Infinity has logsumexp −Infinity (m − m would be NaN).
+    const l = m === -Infinity ? -Infinity : m + Math.log(sumExp(logits, r * n, n, m));
     lse[r] = l;
     out[r] = t < 0 ? 0 : logits[r * n + t] - l;
   }
