@@ -4,13 +4,17 @@
 namespace r1ts {
 
 namespace {
+// One napi_get_typedarray_info call gives type, length and a data pointer that already includes the
+// view's byte offset: this runs for every array argument of every kernel call, so it stays minimal.
 template <typename T>
 T* TypedData(const Napi::Value& v, napi_typedarray_type type, const char* typeName, const char* what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+  napi_typedarray_type actual;
+  size_t length;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(v.Env(), v, &actual, &length, &data, nullptr, nullptr) != napi_ok || actual != type) {
     throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a " + typeName);
   }
-  auto ta = v.As<Napi::TypedArray>();
-  return reinterpret_cast<T*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+  return static_cast<T*>(data);
 }
 }  // namespace
 
@@ -18,7 +22,13 @@ float* F32(const Napi::Value& v, const char* what) { return TypedData<float>(v, 
 int32_t* I32(const Napi::Value& v, const char* what) { return TypedData<int32_t>(v, napi_int32_array, "Int32Array", what); }
 uint16_t* U16(const Napi::Value& v, const char* what) { return TypedData<uint16_t>(v, napi_uint16_array, "Uint16Array", what); }
 
-size_t Length(const Napi::Value& v) { return v.As<Napi::TypedArray>().ElementLength(); }
+size_t Length(const Napi::Value& v) {
+  size_t length = 0;
+  if (napi_get_typedarray_info(v.Env(), v, nullptr, &length, nullptr, nullptr, nullptr) != napi_ok) {
+    throw Napi::TypeError::New(v.Env(), "expected a typed array");
+  }
+  return length;
+}
 
 void CheckLength(const Napi::Value& v, size_t need, const char* what) {
   size_t have = Length(v);

@@ -12,8 +12,9 @@ export interface Tracked {
 const TRACKED = Symbol('r1ts.tracked');
 const stack: Set<Tracked>[] = [];
 
-export function markTracked(t: Tracked): void {
-  (t as unknown as Record<symbol, boolean>)[TRACKED] = true;
+/** Brands a class's prototype so tidy() recognises its instances in returned values. */
+export function markTrackedClass(proto: object): void {
+  Object.defineProperty(proto, TRACKED, { value: true });
 }
 
 function isTracked(x: unknown): x is Tracked {

@@ -6,7 +6,7 @@ import { kernels, refKernels } from './backend/select.js';
 import type { DType } from './dtype.js';
 import { allocArray, isHalf } from './dtype.js';
 import { TensorError, fmtShape } from './errors.js';
-import { markTracked, track } from './scope.js';
+import { markTrackedClass, track } from './scope.js';
 import type { Shape } from './shape.js';
 import { checkShape, denseStrides, numel } from './shape.js';
 
@@ -67,7 +67,6 @@ export class Tensor {
   ) {
     this.size = numel(shape);
     storage.refs++;
-    markTracked(this);
     track(this);
   }
 
@@ -130,6 +129,8 @@ export class Tensor {
     return `Tensor(${fmtShape(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
 }
+
+markTrackedClass(Tensor.prototype);
 
 /**
  * Below this many elements a buffer is an ordinary typed array: allocating off-heap memory through

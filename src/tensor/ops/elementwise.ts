@@ -4,7 +4,7 @@
 import { kernelsFor, record } from '../autograd.js';
 import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
 import { TensorError } from '../errors.js';
-import { broadcastShapes, broadcastStrides } from '../shape.js';
+import { broadcastShapes, broadcastStrides, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { dense, empty, view } from '../tensor.js';
 import { contiguous, strided, sumTo } from './views.js';
@@ -56,6 +56,11 @@ export const affine = (x: Tensor, a: number, b: number): Tensor => unaryOp('affi
 
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const dtype = computeDtype(op, a, b);
+  if (sameShape(a.shape, b.shape)) {
+    const out = empty(a.shape, dtype);
+    kernelsFor(a, b).binary(op, dense(out), strided(a), strided(b), a.shape);
+    return out;
+  }
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = empty(shape, dtype);
   kernelsFor(a, b).binary(op, dense(out), strided(a, broadcastStrides(a.shape, a.strides, shape)), strided(b, broadcastStrides(b.shape, b.strides, shape)), shape);
