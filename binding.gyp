@@ -7,6 +7,7 @@
         "native/addon.cc",
         "native/threadpool.cc",
         "native/memory.cc",
+        "native/pool.cc",
         "native/gemm.cc",
         "native/elementwise.cc",
         "native/reduce.cc",

@@ -29,6 +29,13 @@ int NumThreads();
 // Runs inline when the work is small or when called from inside a pool task.
 void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
+// Buffer cache behind allocFloat (pool.cc): blocks come in size classes; acquire returns a 64-byte
+// aligned block of exactly classBytes (recycled or new, not zeroed), release keeps or frees it.
+size_t PoolClassSize(size_t bytes);
+void* PoolAcquire(size_t classBytes);
+void PoolRelease(void* p, size_t classBytes);
+size_t PoolCachedBytes();
+
 // Registration hooks, one per kernel file.
 void InitMemory(Napi::Env env, Napi::Object exports);
 void InitGemm(Napi::Env env, Napi::Object exports);

@@ -44,12 +44,12 @@ Napi::Value AllocFloat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t n = SizeArg(info[0], "allocFloat: n");
   if (n > (int64_t(1) << 40)) throw Napi::RangeError::New(env, "allocFloat: n too large: " + std::to_string(n));
-  // Round up to whole cache lines (aligned_alloc requires a multiple of the alignment); never 0 bytes.
+  // The block is a pool size class (a multiple of 64 bytes, as aligned_alloc requires); never 0 bytes.
   size_t bytes = static_cast<size_t>(n) * sizeof(float);
-  size_t alloc = std::max<size_t>(64, (bytes + 63) & ~size_t(63));
-  void* data = std::aligned_alloc(64, alloc);
+  size_t alloc = PoolClassSize(bytes);
+  void* data = PoolAcquire(alloc);
   if (!data) throw Napi::Error::New(env, "allocFloat: out of memory allocating " + std::to_string(bytes) + " bytes");
-  std::memset(data, 0, alloc);
+  std::memset(data, 0, bytes);
   auto* block = new Block{data, alloc, false};
   {
     std::lock_guard<std::mutex> lock(registryMutex);
@@ -61,7 +61,7 @@ Napi::Value AllocFloat(const Napi::CallbackInfo& info) {
       if (!b->freed) registry.erase(b->data);
     }
     if (!b->freed) {
-      std::free(b->data);
+      PoolRelease(b->data, b->bytes);
       Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(b->bytes));
     }
     delete b;
@@ -92,7 +92,7 @@ Napi::Value Free(const Napi::CallbackInfo& info) {
     block->freed = true;
   }
   ab.Detach();
-  std::free(block->data);
+  PoolRelease(block->data, block->bytes);
   Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(block->bytes));
   return env.Undefined();
 }
