@@ -4,11 +4,14 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-let gyp;
-try {
-  gyp = require.resolve('node-gyp/bin/node-gyp.js');
-} catch {
-  gyp = null;
+// npm tells install scripts where its bundled node-gyp is; a development checkout has its own.
+let gyp = process.env.npm_config_node_gyp || null;
+if (!gyp) {
+  try {
+    gyp = require.resolve('node-gyp/bin/node-gyp.js');
+  } catch {
+    gyp = null;
+  }
 }
 const result = gyp
   ? spawnSync(process.execPath, [gyp, 'rebuild'], { stdio: 'inherit' })

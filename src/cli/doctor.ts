@@ -38,13 +38,14 @@ export function doctor(): DoctorReport {
 }
 
 export function formatDoctor(r: DoctorReport): string {
-  const lines = [
-    `node        ${r.node}`,
-    `backend     ${r.backend}${r.nativeError ? `  (native unavailable: ${r.nativeError})` : ''}`,
-    ...Object.entries(r.kernels).filter(([key]) => key !== 'backend').map(([key, v]) => `${key.padEnd(11)} ${String(v)}`),
-    `cpu         ${r.cpu.model} (${r.cpu.arch}, ${r.cpu.cores} cores)`,
-    `features    ${r.cpu.features.join(' ') || 'unknown'}`,
-    `self-test   ${r.selfTest}`,
+  const rows: [string, string][] = [
+    ['node', r.node],
+    ['backend', `${r.backend}${r.nativeError ? `  (native unavailable: ${r.nativeError})` : ''}`],
+    ...Object.entries(r.kernels).filter(([key]) => key !== 'backend').map(([key, v]): [string, string] => [key, String(v)]),
+    ['cpu', `${r.cpu.model} (${r.cpu.arch}, ${r.cpu.cores} cores)`],
+    ['features', r.cpu.features.join(' ') || 'unknown'],
+    ['self-test', r.selfTest],
   ];
-  return lines.join('\n');
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return rows.map(([k, v]) => k.padEnd(width) + v).join('\n');
 }
