@@ -20,8 +20,8 @@ namespace {
 // ---- allocFloat / free ------------------------------------------------------------------------
 // Each allocation owns a Block that the ArrayBuffer finalizer receives as its hint. free() frees the
 // memory early and marks the block, so the finalizer (which V8 still runs later, once) only deletes the
-// Block. Keying the registry by data pointer alone would be wrong: after free() malloc may hand the same
-// address to a new array, and the old finalizer would then free the new array's memory.
+// Block. Keying the registry by data pointer alone would be wrong: after free() the pool may hand the
+// same address to a new array, and the old finalizer would then release the new array's memory.
 struct Block {
   void* data;
   size_t bytes;
@@ -35,7 +35,7 @@ int64_t SizeArg(const Napi::Value& v, const char* what) {
   if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a number");
   double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= 0) || d != std::floor(d) || d > 9007199254740991.0) {
-    throw Napi::RangeError::New(v.Env(), std::string(what) + ": expected a non-negative integer, got " + std::to_string(d));
+    throw Napi::RangeError::New(v.Env(), std::string(what) + ": expected a non-negative integer, got " + v.ToString().Utf8Value());
   }
   return static_cast<int64_t>(d);
 }
@@ -175,37 +175,56 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   const int nd = static_cast<int>(sh.size());
-  // A transpose of the last two dims (dst contiguous in the last, src in the one before) uses tiles.
-  const bool transposed = nd >= 2 && ds[nd - 1] == 1 && ss[nd - 2] == 1 && ss[nd - 1] != 1;
-  const int inner = transposed ? 2 : 1;  // dims handled by the inner routine
-  int64_t outer = 1;
-  for (int d = 0; d < nd - inner; d++) outer *= sh[d];
-  const int64_t innerSize = total / outer;
+  // Element offsets of outer index o over dims [0, dims).
+  auto offsets = [&](int64_t o, int dims, int64_t& dO, int64_t& sO) {
+    dO = dOff, sO = sOff;
+    for (int d = dims - 1; d >= 0; d--) {
+      const int64_t i = o % sh[d];
+      o /= sh[d];
+      dO += i * ds[d];
+      sO += i * ss[d];
+    }
+  };
 
-  auto run = [&](int64_t begin, int64_t end) {
-    // Offsets of the first outer index of this chunk, then an odometer over the outer dims.
+  if (nd >= 2 && ds[nd - 1] == 1 && ss[nd - 2] == 1 && ss[nd - 1] != 1) {
+    // A transpose of the last two dims (dst contiguous along the last, src along the one before):
+    // tiles keep both sides in cache. Work items are blocks of rows, so big transposes run in parallel.
+    const int64_t rows = sh[nd - 2], cols = sh[nd - 1], TB = 64, blocks = (rows + TB - 1) / TB;
+    const int64_t outer = total / (rows * cols);
+    ParallelFor(outer * blocks, std::max<int64_t>(1, (1 << 16) / (TB * cols)), [&](int64_t begin, int64_t end) {
+      for (int64_t it = begin; it < end; it++) {
+        int64_t dO, sO;
+        offsets(it / blocks, nd - 2, dO, sO);
+        const int64_t r0 = it % blocks * TB;
+        CopyTransposed(dst + dO + r0 * ds[nd - 2], ds[nd - 2], src + sO + r0, ss[nd - 1], std::min(TB, rows - r0), cols);
+      }
+    });
+    return env.Undefined();
+  }
+  if (nd == 1 && ds[0] == 1 && ss[0] == 1) {
+    // One contiguous block: split it between threads.
+    ParallelFor(total, 1 << 16, [&](int64_t b, int64_t e) { std::memmove(dst + dOff + b, src + sOff + b, (e - b) * sizeof(float)); });
+    return env.Undefined();
+  }
+  // General case: rows of the last dim, walked with an odometer over the outer dims.
+  const int64_t n = sh[nd - 1], dS = ds[nd - 1], sS = ss[nd - 1], outer = total / n;
+  ParallelFor(outer, std::max<int64_t>(1, (1 << 16) / n), [&](int64_t begin, int64_t end) {
     std::vector<int64_t> idx(nd, 0);
-    int64_t dO = dOff, sO = sOff;
-    for (int64_t rem = begin, d = nd - inner - 1; d >= 0; d--) {
+    int64_t dO, sO;
+    offsets(begin, nd - 1, dO, sO);
+    for (int64_t rem = begin, d = nd - 2; d >= 0; d--) {
       idx[d] = rem % sh[d];
       rem /= sh[d];
-      dO += idx[d] * ds[d];
-      sO += idx[d] * ss[d];
     }
     for (int64_t o = begin; o < end; o++) {
-      if (transposed) {
-        CopyTransposed(dst + dO, ds[nd - 2], src + sO, ss[nd - 1], sh[nd - 2], sh[nd - 1]);
+      if (dS == 1 && sS == 1) {
+        std::memmove(dst + dO, src + sO, n * sizeof(float));
+      } else if (dS == 1) {
+        for (int64_t j = 0; j < n; j++) dst[dO + j] = src[sO + j * sS];
       } else {
-        const int64_t n = sh[nd - 1], dS = ds[nd - 1], sS = ss[nd - 1];
-        if (dS == 1 && sS == 1) {
-          std::memmove(dst + dO, src + sO, n * sizeof(float));
-        } else if (dS == 1) {
-          for (int64_t j = 0; j < n; j++) dst[dO + j] = src[sO + j * sS];
-        } else {
-          for (int64_t j = 0; j < n; j++) dst[dO + j * dS] = src[sO + j * sS];
-        }
+        for (int64_t j = 0; j < n; j++) dst[dO + j * dS] = src[sO + j * sS];
       }
-      for (int d = nd - inner - 1; d >= 0; d--) {
+      for (int d = nd - 2; d >= 0; d--) {
         dO += ds[d];
         sO += ss[d];
         if (++idx[d] < sh[d]) break;
@@ -214,13 +233,7 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
         idx[d] = 0;
       }
     }
-  };
-  if (outer == 1 && !transposed && ds[0] == 1 && ss[0] == 1 && total >= (1 << 18)) {
-    // One big contiguous block: split it between threads.
-    ParallelFor(total, 1 << 16, [&](int64_t b, int64_t e) { std::memmove(dst + dOff + b, src + sOff + b, (e - b) * sizeof(float)); });
-  } else {
-    ParallelFor(outer, std::max<int64_t>(1, (1 << 16) / innerSize), run);
-  }
+  });
   return env.Undefined();
 }
 

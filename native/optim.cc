@@ -44,7 +44,7 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   float* v = F32(info[3], "adamw: v");
   const double nd = Num(info[4], "n");
   if (!(nd >= 0) || nd != std::floor(nd) || nd > 9007199254740991.0) {
-    throw Napi::RangeError::New(env, "adamw: n: expected a non-negative integer, got " + std::to_string(nd));
+    throw Napi::RangeError::New(env, "adamw: n: expected a non-negative integer, got " + info[4].ToString().Utf8Value());
   }
   const int64_t n = static_cast<int64_t>(nd);
   CheckLength(info[0], n, "adamw: param");
@@ -53,7 +53,8 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   CheckLength(info[3], n, "adamw: v");
   const double lr = Num(info[5], "lr"), b1 = Num(info[6], "beta1"), b2 = Num(info[7], "beta2"), eps = Num(info[8], "eps");
   const double wd = Num(info[9], "weightDecay"), step = Num(info[10], "step");
-  if (!(step >= 1)) throw Napi::RangeError::New(env, "adamw: step: expected >= 1 (the step number after this update), got " + std::to_string(step));
+  if (!(step >= 1)) throw Napi::RangeError::New(env, "adamw: step: expected >= 1 (the step number after this update), got " +
+                                                            info[10].ToString().Utf8Value());
   const double bc1 = 1 - std::pow(b1, step), bc2 = 1 - std::pow(b2, step);
   ParallelFor(n, 1 << 15, [&](int64_t b, int64_t e) {
     AdamWLoop(p + b, g + b, m + b, v + b, e - b, 1 - lr * wd, b1, b2, lr / bc1, 1 / bc2, eps);
