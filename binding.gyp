@@ -5,6 +5,7 @@
       "target_name": "r1ts_native",
       "sources": [
         "native/addon.cc",
+        "native/kernel_util.cc",
         "native/threadpool.cc",
         "native/memory.cc",
         "native/pool.cc",
@@ -14,6 +15,9 @@
         "native/layers.cc",
         "native/indexing.cc",
         "native/attention.cc",
+        "native/attention_kernels.cc",
+        "native/attention_forward.cc",
+        "native/attention_backward.cc",
         "native/optim.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -2,111 +2,19 @@
 //
 // Hot loops live in `target_clones` functions so one binary gets AVX-512/AVX2/SSE2 versions; the
 // per-op loops are templates inlined into them, so each op × stride pattern is its own simple,
-// auto-vectorizable loop. exp/sigmoid/silu/tanh use FastExp (a branch-free Cephes polynomial) because
-// libm's expf does not vectorize without -ffast-math. Outputs may equal an input exactly (in place,
-// same index) but must not partially overlap one.
+// auto-vectorizable loop. exp/sigmoid/silu/tanh use the branch-free FastExp of fast_math.h. Outputs may
+// equal an input exactly (in place, same index) but must not partially overlap one.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <string>
 
-#include "common.h"
-
-#define R1TS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#define R1TS_INLINE inline __attribute__((always_inline))
+#include "fast_math.h"
+#include "kernel_util.h"
 
 namespace r1ts {
 namespace {
-
-// ---- argument helpers ------------------------------------------------------------------------
-
-[[noreturn]] void RangeFail(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
-
-void NeedArgs(const Napi::CallbackInfo& info, size_t n, const char* kernel) {
-  if (info.Length() < n) {
-    throw Napi::TypeError::New(info.Env(), std::string(kernel) + ": expected " + std::to_string(n) + " arguments");
-  }
-}
-
-// Error text "what[ part]": the message is only built when an argument is bad.
-std::string Name(const char* what, const char* part) { return part ? std::string(what) + " " + part : what; }
-
-double Num(const Napi::Value& v, const char* what, const char* part = nullptr) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), Name(what, part) + ": expected a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-// A size or offset: an integer in [0, 2^53].
-int64_t Size(const Napi::Value& v, const char* what, const char* part = nullptr) {
-  double d = Num(v, what, part);
-  if (!(d >= 0 && d <= 9007199254740992.0) || d != std::floor(d)) {
-    RangeFail(v.Env(), Name(what, part) + ": expected a non-negative integer");
-  }
-  return static_cast<int64_t>(d);
-}
-
-// An op name read into a stack buffer (no allocation: this runs on every tiny elementwise call).
-void OpName(const Napi::Value& v, const char* kernel, char (&buf)[16]) {
-  size_t len = 0;
-  if (!v.IsString() || napi_get_value_string_utf8(v.Env(), v, buf, sizeof buf, &len) != napi_ok) {
-    throw Napi::TypeError::New(v.Env(), std::string(kernel) + ": op must be a string");
-  }
-}
-
-template <class F>
-void Parallel(int64_t n, int64_t grain, F&& fn) {
-  if (n <= 0) return;
-  if (n <= grain) {
-    fn(int64_t{0}, n);  // small work: no std::function, no pool wake-up
-    return;
-  }
-  ParallelFor(n, grain, fn);
-}
-
-// Work per chunk, in elements: cheap ops are memory bound, transcendental ones are not.
-constexpr int64_t kCheapGrain = 1 << 16;
-constexpr int64_t kMathGrain = 1 << 14;
-
-// ---- vectorizable math -------------------------------------------------------------------------
-
-R1TS_INLINE float BitsToFloat(int32_t i) {
-  float f;
-  std::memcpy(&f, &i, sizeof f);
-  return f;
-}
-
-// exp(x) within ~1 ulp (Cephes expf), branch-free. Over/underflow and ±inf come out of the clamp:
-// x ≥ 88.73 gives inf, x ≤ -104 gives 0; the two half exponents keep 2^n normal down to subnormals.
-R1TS_INLINE float FastExp(float x) {
-  float xc = x > -104.f ? x : -104.f;  // NaN becomes -104 here and is restored at the end
-  xc = xc < 88.8f ? xc : 88.8f;
-  float nf = (xc * 1.44269504088896341f + 12582912.f) - 12582912.f;  // round to nearest
-  float r = xc - nf * 0.693359375f;
-  r = r - nf * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  float y = p * (r * r) + r + 1.f;
-  int32_t n = static_cast<int32_t>(nf), n1 = n >> 1, n2 = n - n1;
-  y = y * BitsToFloat((n1 + 127) << 23) * BitsToFloat((n2 + 127) << 23);
-  return x != x ? x : y;
-}
-
-R1TS_INLINE float Sigmoid(float x) { return 1.f / (1.f + FastExp(-x)); }
-
-// tanh: Cephes' odd polynomial near 0 (keeps relative accuracy), 1 - 2/(e^{2|x|}+1) elsewhere.
-R1TS_INLINE float FastTanh(float x) {
-  float ax = std::fabs(x), s = x * x;
-  float small = ((((-5.70498872745e-3f * s + 2.06390887954e-2f) * s - 5.37397155531e-2f) * s +
-                  1.33314422036e-1f) * s - 3.33332819422e-1f) * s * x + x;
-  float big = std::copysign(1.f - 2.f / (FastExp(2.f * ax) + 1.f), x);
-  return ax < 0.625f ? small : big;
-}
 
 // ---- unary -------------------------------------------------------------------------------------
 
@@ -217,12 +125,10 @@ void PowBackwardLoop(float* __restrict gx, const float* __restrict gy, const flo
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   NeedArgs(info, 6, "unary");
   UOp op = ParseUnary(info[0], "unary");
-  float* out = F32(info[1], "unary: out");
-  const float* x = F32(info[2], "unary: x");
   int64_t n = Size(info[3], "unary: n");
   double a = Num(info[4], "unary: alpha"), b = Num(info[5], "unary: beta");
-  CheckLength(info[1], n, "unary: out");
-  CheckLength(info[2], n, "unary: x");
+  float* out = F32(info[1], n, "unary: out");
+  const float* x = F32(info[2], n, "unary: x");
   Parallel(n, IsCheap(op) ? kCheapGrain : kMathGrain, [&](int64_t lo, int64_t hi) {
     if (op == UOp::Pow) {
       PowLoop(out + lo, x + lo, hi - lo, a);
@@ -236,16 +142,12 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
 Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
   NeedArgs(info, 8, "unaryBackward");
   UOp op = ParseUnary(info[0], "unaryBackward");
-  float* gx = F32(info[1], "unaryBackward: gx");
-  const float* gy = F32(info[2], "unaryBackward: gy");
-  const float* x = F32(info[3], "unaryBackward: x");
-  const float* y = F32(info[4], "unaryBackward: y");
   int64_t n = Size(info[5], "unaryBackward: n");
   double a = Num(info[6], "unaryBackward: alpha"), b = Num(info[7], "unaryBackward: beta");
-  CheckLength(info[1], n, "unaryBackward: gx");
-  CheckLength(info[2], n, "unaryBackward: gy");
-  CheckLength(info[3], n, "unaryBackward: x");
-  CheckLength(info[4], n, "unaryBackward: y");
+  float* gx = F32(info[1], n, "unaryBackward: gx");
+  const float* gy = F32(info[2], n, "unaryBackward: gy");
+  const float* x = F32(info[3], n, "unaryBackward: x");
+  const float* y = F32(info[4], n, "unaryBackward: y");
   bool cheap = op != UOp::Silu && op != UOp::Pow;
   Parallel(n, cheap ? kCheapGrain : kMathGrain, [&](int64_t lo, int64_t hi) {
     if (op == UOp::Pow) {
@@ -269,17 +171,17 @@ struct Dims {
 };
 
 Dims ReadDims(const Napi::Value& value, const char* what, const char* part = nullptr) {
-  if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), Name(what, part) + ": expected an array of numbers");
+  if (!value.IsArray()) ArgTypeFail(value.Env(), what, part, "expected an array of numbers");
   auto arr = value.As<Napi::Array>();
   Dims d;
-  if (arr.Length() > kMaxDims) RangeFail(value.Env(), Name(what, part) + ": more than 32 dimensions");
+  if (arr.Length() > kMaxDims) ArgRangeFail(value.Env(), what, part, "more than 32 dimensions");
   d.nd = static_cast<int>(arr.Length());
   for (int k = 0; k < d.nd; k++) {
     Napi::Value e = arr.Get(static_cast<uint32_t>(k));
-    if (!e.IsNumber()) throw Napi::TypeError::New(value.Env(), Name(what, part) + ": expected an array of numbers");
+    if (!e.IsNumber()) ArgTypeFail(value.Env(), what, part, "expected an array of numbers");
     double x = e.As<Napi::Number>().DoubleValue();
-    if (!(std::fabs(x) <= 9007199254740992.0) || x != std::floor(x)) {
-      RangeFail(value.Env(), Name(what, part) + ": expected integers");
+    if (!(std::fabs(x) <= kMaxSafeInt) || x != std::floor(x)) {
+      ArgRangeFail(value.Env(), what, part, "expected integers");
     }
     d.v[k] = static_cast<int64_t>(x);
   }
@@ -477,11 +379,10 @@ R1TS_CLONES void BinaryRow(BOp op, float* o, const float* a, int64_t sa, const f
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   NeedArgs(info, 9, "binary");
   BOp op = ParseBinary(info[0]);
-  float* out = F32(info[1], "binary: out");
   int64_t total;
   Dims shape = ReadShape(info[8], "binary: shape", &total);
+  float* out = F32(info[1], total, "binary: out");
   Strided in[2] = {ReadStrided(info, 2, shape, total, "binary: a"), ReadStrided(info, 5, shape, total, "binary: b")};
-  CheckLength(info[1], total, "binary: out");
   if (total == 0) return info.Env().Undefined();
   Space<2> sp = Coalesce<2>(shape, in);
   int64_t grain = op == BOp::Pow ? kMathGrain : kCheapGrain;
@@ -520,12 +421,11 @@ R1TS_CLONES void WhereRow(float* o, const float* c, int64_t sc, const float* a, 
 // where(out, condData, condOffset, condStrides, aData, aOffset, aStrides, bData, bOffset, bStrides, shape)
 Napi::Value Where(const Napi::CallbackInfo& info) {
   NeedArgs(info, 11, "where");
-  float* out = F32(info[0], "where: out");
   int64_t total;
   Dims shape = ReadShape(info[10], "where: shape", &total);
+  float* out = F32(info[0], total, "where: out");
   Strided in[3] = {ReadStrided(info, 1, shape, total, "where: cond"), ReadStrided(info, 4, shape, total, "where: a"),
                    ReadStrided(info, 7, shape, total, "where: b")};
-  CheckLength(info[0], total, "where: out");
   if (total == 0) return info.Env().Undefined();
   Space<3> sp = Coalesce<3>(shape, in);
   ForEachRow<3>(sp, out, kCheapGrain, [](float* o, const float* const* p, const int64_t* s, int64_t n) {

@@ -5,58 +5,18 @@
 // bounds. The accumulating kernels split work by (outer, column tile): duplicate indices then only
 // ever meet inside one task, so no atomics are needed and results do not depend on the thread count.
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "common.h"
-
-#define R1TS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#include "fast_math.h"
+#include "kernel_util.h"
 
 namespace r1ts {
 namespace {
 
-// ---- argument helpers ------------------------------------------------------------------------
-
-[[noreturn]] void RangeFail(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
-
-void NeedArgs(const Napi::CallbackInfo& info, size_t n, const char* kernel) {
-  if (info.Length() < n) {
-    throw Napi::TypeError::New(info.Env(), std::string(kernel) + ": expected " + std::to_string(n) + " arguments");
-  }
-}
-
-// A size: an integer in [0, 2^53].
-int64_t Size(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= 9007199254740992.0) || d != std::floor(d)) {
-    RangeFail(v.Env(), std::string(what) + ": expected a non-negative integer");
-  }
-  return static_cast<int64_t>(d);
-}
-
-// a * b, refusing products past 2^53 (a wrapped product would defeat the length checks).
-int64_t Mul(Napi::Env env, int64_t a, int64_t b, const char* kernel) {
-  __int128 p = static_cast<__int128>(a) * b;
-  if (p > (static_cast<__int128>(1) << 53)) RangeFail(env, std::string(kernel) + ": sizes too large");
-  return static_cast<int64_t>(p);
-}
-
-template <class F>
-void Parallel(int64_t n, int64_t grain, F&& fn) {
-  if (n <= 0) return;
-  if (n <= grain) {
-    fn(int64_t{0}, n);  // small work: no std::function, no pool wake-up
-    return;
-  }
-  ParallelFor(n, grain, fn);
-}
-
 constexpr int64_t kGrain = 1 << 15;  // elements per chunk of parallel work
-int64_t Per(int64_t work) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(work, 1)); }
 
 // ---- index validation --------------------------------------------------------------------------
 
@@ -78,20 +38,42 @@ void CheckIndices(Napi::Env env, const int32_t* idx, int64_t count, int64_t n, c
   }
 }
 
-// The sizes (outer, n, inner, m) every indexing kernel takes at argument 3.
-struct Dims {
+// ---- arguments ---------------------------------------------------------------------------------
+
+// The four kernels take (dst, src, idx, outer, n, inner, m). dst and src are [outer, rows, inner] with
+// n rows on one side and m on the other: kSelect kernels (indexSelect, gather) read src's n rows
+// into dst's m, kAccumulate kernels (indexAdd, scatterAdd) add src's m rows into dst's n. idx holds
+// one entry per row of m (indexSelect, indexAdd) or per element (gather, scatterAdd), each in [0, n).
+enum class Direction { kSelect, kAccumulate };
+enum class IndexPer { kRow, kElement };
+
+struct Args {
+  float* dst;
+  const float* src;
+  const int32_t* idx;
   int64_t outer, n, inner, m;
 };
 
-Dims ReadDims(const Napi::CallbackInfo& info, const char* kernel) {
-  std::string k(kernel);
-  return {Size(info[3], (k + ": outer").c_str()), Size(info[4], (k + ": n").c_str()),
-          Size(info[5], (k + ": inner").c_str()), Size(info[6], (k + ": m").c_str())};
-}
-
-// Number of elements of an [outer, rows, inner] tensor, overflow-checked.
-int64_t Elems(Napi::Env env, const Dims& d, int64_t rows, const char* kernel) {
-  return Mul(env, Mul(env, d.outer, rows, kernel), d.inner, kernel);
+// Reads and validates every argument, indices included. `names` are the error names of dst, src and
+// idx, e.g. {"gather: out", "gather: x", "gather: idx"}.
+Args ReadArgs(const Napi::CallbackInfo& info, const char* kernel, const char* const (&names)[3], Direction dir,
+              IndexPer per) {
+  NeedArgs(info, 7, kernel);
+  Napi::Env env = info.Env();
+  Args a;
+  a.outer = Size(info[3], kernel, "outer");
+  a.n = Size(info[4], kernel, "n");
+  a.inner = Size(info[5], kernel, "inner");
+  a.m = Size(info[6], kernel, "m");
+  // Number of elements of an [outer, rows, inner] tensor, overflow-checked.
+  const auto elems = [&](int64_t rows) { return Mul(env, Mul(env, a.outer, rows, kernel), a.inner, kernel); };
+  const bool select = dir == Direction::kSelect;
+  a.dst = F32(info[0], elems(select ? a.m : a.n), names[0]);
+  a.src = F32(info[1], elems(select ? a.n : a.m), names[1]);
+  const int64_t count = per == IndexPer::kRow ? a.m : elems(a.m);
+  a.idx = I32(info[2], count, names[2]);
+  CheckIndices(env, a.idx, count, a.n, kernel);
+  return a;
 }
 
 // ---- row kernels -------------------------------------------------------------------------------
@@ -110,18 +92,13 @@ R1TS_CLONES void GatherRow(float* __restrict out, const float* __restrict x, con
 
 // indexSelect(out, x, idx, outer, n, inner, m): out[o, j, i] = x[o, idx[j], i]
 Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
-  NeedArgs(info, 7, "indexSelect");
-  Napi::Env env = info.Env();
-  float* out = F32(info[0], "indexSelect: out");
-  const float* x = F32(info[1], "indexSelect: x");
-  const int32_t* idx = I32(info[2], "indexSelect: idx");
-  Dims d = ReadDims(info, "indexSelect");
-  CheckLength(info[0], Elems(env, d, d.m, "indexSelect"), "indexSelect: out");
-  CheckLength(info[1], Elems(env, d, d.n, "indexSelect"), "indexSelect: x");
-  CheckLength(info[2], d.m, "indexSelect: idx");
-  CheckIndices(env, idx, d.m, d.n, "indexSelect");
-  const int64_t n = d.n, m = d.m, inner = d.inner;
-  Parallel(d.outer * m, Per(inner), [&](int64_t lo, int64_t hi) {
+  const Args a = ReadArgs(info, "indexSelect", {"indexSelect: out", "indexSelect: x", "indexSelect: idx"},
+                          Direction::kSelect, IndexPer::kRow);
+  float* out = a.dst;
+  const float* x = a.src;
+  const int32_t* idx = a.idx;
+  const int64_t n = a.n, m = a.m, inner = a.inner;
+  Parallel(a.outer * m, RowGrain(kGrain, inner), [&](int64_t lo, int64_t hi) {
     if (inner == 1) {
       for (int64_t r = lo; r < hi; r++) out[r] = x[(r / m) * n + idx[r % m]];
       return;
@@ -130,91 +107,60 @@ Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
       std::memcpy(out + r * inner, x + ((r / m) * n + idx[r % m]) * inner, sizeof(float) * inner);
     }
   });
-  return env.Undefined();
-}
-
-// Runs fn(o, i0, w) over (outer, column tile) pairs: the unit of work of the accumulating kernels.
-template <class F>
-void ForColumnTiles(int64_t outer, int64_t inner, int64_t rowsPerTask, F fn) {
-  constexpr int64_t kTile = 1024;
-  int64_t tileW = std::min(inner, kTile), perOuter = (inner + tileW - 1) / std::max<int64_t>(tileW, 1);
-  if (inner == 0) return;
-  Parallel(outer * perOuter, Per(rowsPerTask * tileW), [&](int64_t lo, int64_t hi) {
-    for (int64_t t = lo; t < hi; t++) {
-      int64_t o = t / perOuter, i0 = (t % perOuter) * tileW;
-      fn(o, i0, std::min(tileW, inner - i0));
-    }
-  });
+  return info.Env().Undefined();
 }
 
 // indexAdd(out, src, idx, outer, n, inner, m): out[o, idx[j], i] += src[o, j, i]
 Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
-  NeedArgs(info, 7, "indexAdd");
-  Napi::Env env = info.Env();
-  float* out = F32(info[0], "indexAdd: out");
-  const float* src = F32(info[1], "indexAdd: src");
-  const int32_t* idx = I32(info[2], "indexAdd: idx");
-  Dims d = ReadDims(info, "indexAdd");
-  CheckLength(info[0], Elems(env, d, d.n, "indexAdd"), "indexAdd: out");
-  CheckLength(info[1], Elems(env, d, d.m, "indexAdd"), "indexAdd: src");
-  CheckLength(info[2], d.m, "indexAdd: idx");
-  CheckIndices(env, idx, d.m, d.n, "indexAdd");
-  const int64_t n = d.n, m = d.m, inner = d.inner;
-  ForColumnTiles(d.outer, inner, m, [&](int64_t o, int64_t i0, int64_t w) {
+  const Args a = ReadArgs(info, "indexAdd", {"indexAdd: out", "indexAdd: src", "indexAdd: idx"},
+                          Direction::kAccumulate, IndexPer::kRow);
+  float* out = a.dst;
+  const float* src = a.src;
+  const int32_t* idx = a.idx;
+  const int64_t n = a.n, m = a.m, inner = a.inner;
+  ForColumnTiles(a.outer, inner, m, kGrain, [&](int64_t o, int64_t i0, int64_t w) {
     for (int64_t j = 0; j < m; j++) AddRow(out + (o * n + idx[j]) * inner + i0, src + (o * m + j) * inner + i0, w);
   });
-  return env.Undefined();
+  return info.Env().Undefined();
 }
 
 // ---- gather / scatterAdd -----------------------------------------------------------------------
 
 // gather(out, x, idx, outer, n, inner, m): out[o, j, i] = x[o, idx[o, j, i], i]
 Napi::Value Gather(const Napi::CallbackInfo& info) {
-  NeedArgs(info, 7, "gather");
-  Napi::Env env = info.Env();
-  float* out = F32(info[0], "gather: out");
-  const float* x = F32(info[1], "gather: x");
-  const int32_t* idx = I32(info[2], "gather: idx");
-  Dims d = ReadDims(info, "gather");
-  int64_t count = Elems(env, d, d.m, "gather");
-  CheckLength(info[0], count, "gather: out");
-  CheckLength(info[1], Elems(env, d, d.n, "gather"), "gather: x");
-  CheckLength(info[2], count, "gather: idx");
-  CheckIndices(env, idx, count, d.n, "gather");
-  const int64_t n = d.n, m = d.m, inner = d.inner;
-  Parallel(d.outer * m, Per(inner), [&](int64_t lo, int64_t hi) {
+  const Args a = ReadArgs(info, "gather", {"gather: out", "gather: x", "gather: idx"}, Direction::kSelect,
+                          IndexPer::kElement);
+  float* out = a.dst;
+  const float* x = a.src;
+  const int32_t* idx = a.idx;
+  const int64_t n = a.n, m = a.m, inner = a.inner;
+  Parallel(a.outer * m, RowGrain(kGrain, inner), [&](int64_t lo, int64_t hi) {
     if (inner == 1) {  // gathering single elements (e.g. one logit per row): no per-row call
       for (int64_t r = lo; r < hi; r++) out[r] = x[(r / m) * n + idx[r]];
       return;
     }
     for (int64_t r = lo; r < hi; r++) GatherRow(out + r * inner, x + (r / m) * n * inner, idx + r * inner, inner);
   });
-  return env.Undefined();
+  return info.Env().Undefined();
 }
 
 // scatterAdd(out, src, idx, outer, n, inner, m): out[o, idx[o, j, i], i] += src[o, j, i]
 Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
-  NeedArgs(info, 7, "scatterAdd");
-  Napi::Env env = info.Env();
-  float* out = F32(info[0], "scatterAdd: out");
-  const float* src = F32(info[1], "scatterAdd: src");
-  const int32_t* idx = I32(info[2], "scatterAdd: idx");
-  Dims d = ReadDims(info, "scatterAdd");
-  int64_t count = Elems(env, d, d.m, "scatterAdd");
-  CheckLength(info[0], Elems(env, d, d.n, "scatterAdd"), "scatterAdd: out");
-  CheckLength(info[1], count, "scatterAdd: src");
-  CheckLength(info[2], count, "scatterAdd: idx");
-  CheckIndices(env, idx, count, d.n, "scatterAdd");
-  const int64_t n = d.n, m = d.m, inner = d.inner;
+  const Args a = ReadArgs(info, "scatterAdd", {"scatterAdd: out", "scatterAdd: src", "scatterAdd: idx"},
+                          Direction::kAccumulate, IndexPer::kElement);
+  float* out = a.dst;
+  const float* src = a.src;
+  const int32_t* idx = a.idx;
+  const int64_t n = a.n, m = a.m, inner = a.inner;
   // Column i of outer slice o is only ever touched by the task owning (o, i): no write conflicts.
-  ForColumnTiles(d.outer, inner, m, [&](int64_t o, int64_t i0, int64_t w) {
+  ForColumnTiles(a.outer, inner, m, kGrain, [&](int64_t o, int64_t i0, int64_t w) {
     float* base = out + o * n * inner + i0;
     for (int64_t j = 0; j < m; j++) {
       const int64_t row = (o * m + j) * inner + i0;
       for (int64_t i = 0; i < w; i++) base[static_cast<int64_t>(idx[row + i]) * inner + i] += src[row + i];
     }
   });
-  return env.Undefined();
+  return info.Env().Undefined();
 }
 
 // ---- topk --------------------------------------------------------------------------------------
@@ -277,18 +223,15 @@ void TopkSelect(const float* x, int64_t n, int64_t k, std::vector<Ranked>& all, 
 Napi::Value Topk(const Napi::CallbackInfo& info) {
   NeedArgs(info, 6, "topk");
   Napi::Env env = info.Env();
-  float* values = F32(info[0], "topk: values");
-  int32_t* indices = I32(info[1], "topk: indices");
-  const float* x = F32(info[2], "topk: x");
   int64_t rows = Size(info[3], "topk: rows"), n = Size(info[4], "topk: n"), k = Size(info[5], "topk: k");
   if (k > n) RangeFail(env, "topk: k = " + std::to_string(k) + " is not in [0, " + std::to_string(n) + "]");
   if (n > INT32_MAX) RangeFail(env, "topk: n does not fit an Int32 index");
-  CheckLength(info[0], Mul(env, rows, k, "topk"), "topk: values");
-  CheckLength(info[1], Mul(env, rows, k, "topk"), "topk: indices");
-  CheckLength(info[2], Mul(env, rows, n, "topk"), "topk: x");
+  float* values = F32(info[0], Mul(env, rows, k, "topk"), "topk: values");
+  int32_t* indices = I32(info[1], Mul(env, rows, k, "topk"), "topk: indices");
+  const float* x = F32(info[2], Mul(env, rows, n, "topk"), "topk: x");
   if (k == 0) return env.Undefined();
   const bool useHeap = k * 16 <= n || k <= 8;
-  Parallel(rows, Per(n), [&](int64_t lo, int64_t hi) {
+  Parallel(rows, RowGrain(kGrain, n), [&](int64_t lo, int64_t hi) {
     std::vector<Ranked> scratch;
     for (int64_t r = lo; r < hi; r++) {
       if (useHeap) {

@@ -1,116 +1,23 @@
 // Fused layers: rmsnorm(+Backward), swiglu(+Backward), rope. See kernels.ts for the contract.
 //
-// Row statistics are accumulated in double lanes (vectorizable without reassociation); the
-// per-element math is float. sigmoid uses FastExp (the Cephes polynomial of elementwise.cc) because
-// libm's expf does not vectorize.
+// Row statistics are accumulated in double lanes (LaneSum, SumSquaresRow: vectorizable without
+// reassociation); the per-element math is float. sigmoid uses FastExp (fast_math.h) because libm's expf
+// does not vectorize.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
 
-#include "common.h"
-
-#define R1TS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#define R1TS_INLINE inline __attribute__((always_inline))
+#include "fast_math.h"
+#include "kernel_util.h"
 
 namespace r1ts {
 namespace {
 
-// ---- argument helpers ------------------------------------------------------------------------
-
-[[noreturn]] void RangeFail(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
-
-void NeedArgs(const Napi::CallbackInfo& info, size_t n, const char* kernel) {
-  if (info.Length() < n) {
-    throw Napi::TypeError::New(info.Env(), std::string(kernel) + ": expected " + std::to_string(n) + " arguments");
-  }
-}
-
-double Num(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
-// A size: an integer in [0, 2^53].
-int64_t Size(const Napi::Value& v, const char* what) {
-  double d = Num(v, what);
-  if (!(d >= 0 && d <= 9007199254740992.0) || d != std::floor(d)) {
-    RangeFail(v.Env(), std::string(what) + ": expected a non-negative integer");
-  }
-  return static_cast<int64_t>(d);
-}
-
-// a * b, refusing products past 2^53 (a wrapped product would defeat the length checks).
-int64_t Mul(Napi::Env env, int64_t a, int64_t b, const char* kernel) {
-  __int128 p = static_cast<__int128>(a) * b;
-  if (p > (static_cast<__int128>(1) << 53)) RangeFail(env, std::string(kernel) + ": sizes too large");
-  return static_cast<int64_t>(p);
-}
-
-template <class F>
-void Parallel(int64_t n, int64_t grain, F&& fn) {
-  if (n <= 0) return;
-  if (n <= grain) {
-    fn(int64_t{0}, n);  // small work: no std::function, no pool wake-up
-    return;
-  }
-  ParallelFor(n, grain, fn);
-}
-
 constexpr int64_t kGrain = 1 << 15;  // elements per chunk of parallel work
-int64_t RowGrain(int64_t n) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(n, 1)); }
-
-// ---- vectorizable math -------------------------------------------------------------------------
-
-constexpr int kLanes = 16;
-
-R1TS_INLINE float BitsToFloat(int32_t i) {
-  float f;
-  std::memcpy(&f, &i, sizeof f);
-  return f;
-}
-
-// exp(x) within ~1 ulp (Cephes expf), branch-free; identical to elementwise.cc's FastExp.
-R1TS_INLINE float FastExp(float x) {
-  float xc = x > -104.f ? x : -104.f;  // NaN becomes -104 here and is restored at the end
-  xc = xc < 88.8f ? xc : 88.8f;
-  float nf = (xc * 1.44269504088896341f + 12582912.f) - 12582912.f;  // round to nearest
-  float r = xc - nf * 0.693359375f;
-  r = r - nf * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  float y = p * (r * r) + r + 1.f;
-  int32_t n = static_cast<int32_t>(nf), n1 = n >> 1, n2 = n - n1;
-  y = y * BitsToFloat((n1 + 127) << 23) * BitsToFloat((n2 + 127) << 23);
-  return x != x ? x : y;
-}
-
-R1TS_INLINE float Sigmoid(float x) { return 1.f / (1.f + FastExp(-x)); }
-
-// Σ f(i) over [0, n) in lanes of double.
-template <class F>
-R1TS_INLINE double LaneSum(int64_t n, F f) {
-  double acc[kLanes] = {0};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int k = 0; k < kLanes; k++) acc[k] += f(i + k);
-  }
-  double total = 0;
-  for (; i < n; i++) total += f(i);
-  for (int k = 0; k < kLanes; k++) total += acc[k];
-  return total;
-}
 
 // ---- rmsnorm -----------------------------------------------------------------------------------
-
-R1TS_CLONES double SumSquaresRow(const float* x, int64_t n) {
-  return LaneSum(n, [x](int64_t i) { double v = x[i]; return v * v; });
-}
 
 // Σ gy·w·x of one row, the coupling term of the rmsnorm gradient.
 R1TS_CLONES double DotRow3(const float* a, const float* b, const float* c, int64_t n) {
@@ -146,18 +53,14 @@ R1TS_CLONES void NormWeightGrad(float* __restrict gw, const float* __restrict gy
 Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
   NeedArgs(info, 7, "rmsnorm");
   Napi::Env env = info.Env();
-  float* out = F32(info[0], "rmsnorm: out");
-  float* rstd = F32(info[1], "rmsnorm: rstd");
-  const float* x = F32(info[2], "rmsnorm: x");
-  const float* w = F32(info[3], "rmsnorm: w");
   int64_t rows = Size(info[4], "rmsnorm: rows"), n = Size(info[5], "rmsnorm: n");
   double eps = Num(info[6], "rmsnorm: eps");
   int64_t total = Mul(env, rows, n, "rmsnorm");
-  CheckLength(info[0], total, "rmsnorm: out");
-  CheckLength(info[1], rows, "rmsnorm: rstd");
-  CheckLength(info[2], total, "rmsnorm: x");
-  CheckLength(info[3], n, "rmsnorm: w");
-  Parallel(rows, RowGrain(n), [&](int64_t lo, int64_t hi) {
+  float* out = F32(info[0], total, "rmsnorm: out");
+  float* rstd = F32(info[1], rows, "rmsnorm: rstd");
+  const float* x = F32(info[2], total, "rmsnorm: x");
+  const float* w = F32(info[3], n, "rmsnorm: w");
+  Parallel(rows, RowGrain(kGrain, n), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; r++) {
       const float* xr = x + r * n;
       float s = static_cast<float>(1.0 / std::sqrt(SumSquaresRow(xr, n) / static_cast<double>(n) + eps));
@@ -172,31 +75,25 @@ Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
 Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
   NeedArgs(info, 8, "rmsnormBackward");
   Napi::Env env = info.Env();
-  float* gx = F32(info[0], "rmsnormBackward: gx");
-  float* gw = F32(info[1], "rmsnormBackward: gw");
-  const float* gy = F32(info[2], "rmsnormBackward: gy");
-  const float* x = F32(info[3], "rmsnormBackward: x");
-  const float* w = F32(info[4], "rmsnormBackward: w");
-  const float* rstd = F32(info[5], "rmsnormBackward: rstd");
   int64_t rows = Size(info[6], "rmsnormBackward: rows"), n = Size(info[7], "rmsnormBackward: n");
   int64_t total = Mul(env, rows, n, "rmsnormBackward");
-  CheckLength(info[0], total, "rmsnormBackward: gx");
-  CheckLength(info[1], n, "rmsnormBackward: gw");
-  CheckLength(info[2], total, "rmsnormBackward: gy");
-  CheckLength(info[3], total, "rmsnormBackward: x");
-  CheckLength(info[4], n, "rmsnormBackward: w");
-  CheckLength(info[5], rows, "rmsnormBackward: rstd");
+  float* gx = F32(info[0], total, "rmsnormBackward: gx");
+  float* gw = F32(info[1], n, "rmsnormBackward: gw");
+  const float* gy = F32(info[2], total, "rmsnormBackward: gy");
+  const float* x = F32(info[3], total, "rmsnormBackward: x");
+  const float* w = F32(info[4], n, "rmsnormBackward: w");
+  const float* rstd = F32(info[5], rows, "rmsnormBackward: rstd");
   // gw first, parallel over column tiles (no two threads share a gw entry, and the result does not
   // depend on the thread count); then gx by rows. This order also keeps gx === gy in place correct.
   constexpr int64_t kTile = 256;
   int64_t tiles = (n + kTile - 1) / kTile;
-  Parallel(tiles, std::max<int64_t>(1, kGrain / std::max<int64_t>(1, rows * kTile)), [&](int64_t lo, int64_t hi) {
+  Parallel(tiles, RowGrain(kGrain, rows * kTile), [&](int64_t lo, int64_t hi) {
     for (int64_t t = lo; t < hi; t++) {
       int64_t i0 = t * kTile;
       NormWeightGrad(gw + i0, gy + i0, x + i0, rstd, rows, n, std::min(kTile, n - i0));
     }
   });
-  Parallel(rows, RowGrain(n), [&](int64_t lo, int64_t hi) {
+  Parallel(rows, RowGrain(kGrain, n), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; r++) {
       const float* gr = gy + r * n;
       const float* xr = x + r * n;
@@ -228,13 +125,10 @@ R1TS_CLONES void SwigluBackwardLoop(float* __restrict ggate, float* __restrict g
 // swiglu(out, gate, up, n)
 Napi::Value Swiglu(const Napi::CallbackInfo& info) {
   NeedArgs(info, 4, "swiglu");
-  float* out = F32(info[0], "swiglu: out");
-  const float* gate = F32(info[1], "swiglu: gate");
-  const float* up = F32(info[2], "swiglu: up");
   int64_t n = Size(info[3], "swiglu: n");
-  CheckLength(info[0], n, "swiglu: out");
-  CheckLength(info[1], n, "swiglu: gate");
-  CheckLength(info[2], n, "swiglu: up");
+  float* out = F32(info[0], n, "swiglu: out");
+  const float* gate = F32(info[1], n, "swiglu: gate");
+  const float* up = F32(info[2], n, "swiglu: up");
   Parallel(n, kGrain / 2, [&](int64_t lo, int64_t hi) { SwigluLoop(out + lo, gate + lo, up + lo, hi - lo); });
   return info.Env().Undefined();
 }
@@ -242,17 +136,12 @@ Napi::Value Swiglu(const Napi::CallbackInfo& info) {
 // swigluBackward(ggate, gup, gy, gate, up, n): both gradients overwritten.
 Napi::Value SwigluBackward(const Napi::CallbackInfo& info) {
   NeedArgs(info, 6, "swigluBackward");
-  float* ggate = F32(info[0], "swigluBackward: ggate");
-  float* gup = F32(info[1], "swigluBackward: gup");
-  const float* gy = F32(info[2], "swigluBackward: gy");
-  const float* gate = F32(info[3], "swigluBackward: gate");
-  const float* up = F32(info[4], "swigluBackward: up");
   int64_t n = Size(info[5], "swigluBackward: n");
-  CheckLength(info[0], n, "swigluBackward: ggate");
-  CheckLength(info[1], n, "swigluBackward: gup");
-  CheckLength(info[2], n, "swigluBackward: gy");
-  CheckLength(info[3], n, "swigluBackward: gate");
-  CheckLength(info[4], n, "swigluBackward: up");
+  float* ggate = F32(info[0], n, "swigluBackward: ggate");
+  float* gup = F32(info[1], n, "swigluBackward: gup");
+  const float* gy = F32(info[2], n, "swigluBackward: gy");
+  const float* gate = F32(info[3], n, "swigluBackward: gate");
+  const float* up = F32(info[4], n, "swigluBackward: up");
   Parallel(n, kGrain / 2, [&](int64_t lo, int64_t hi) {
     SwigluBackwardLoop(ggate + lo, gup + lo, gy + lo, gate + lo, up + lo, hi - lo);
   });
@@ -283,11 +172,6 @@ R1TS_CLONES void RopeRow(float* __restrict out, const float* __restrict x, const
 Napi::Value Rope(const Napi::CallbackInfo& info) {
   NeedArgs(info, 10, "rope");
   Napi::Env env = info.Env();
-  float* out = F32(info[0], "rope: out");
-  const float* x = F32(info[1], "rope: x");
-  const float* cosT = F32(info[2], "rope: cos");
-  const float* sinT = F32(info[3], "rope: sin");
-  const int32_t* pos = I32(info[4], "rope: pos");
   int64_t S = Size(info[5], "rope: S"), H = Size(info[6], "rope: H"), D = Size(info[7], "rope: D");
   if (!info[8].IsBoolean() || !info[9].IsBoolean()) {
     throw Napi::TypeError::New(env, "rope: interleaved and inverse must be booleans");
@@ -295,9 +179,11 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   bool interleaved = Bool(info[8]), inverse = Bool(info[9]);
   if (D % 2 != 0) RangeFail(env, "rope: D must be even, got " + std::to_string(D));
   int64_t rows = Mul(env, S, H, "rope"), total = Mul(env, rows, D, "rope"), half = D / 2;
-  CheckLength(info[0], total, "rope: out");
-  CheckLength(info[1], total, "rope: x");
-  CheckLength(info[4], S, "rope: pos");
+  float* out = F32(info[0], total, "rope: out");
+  const float* x = F32(info[1], total, "rope: x");
+  const float* cosT = F32(info[2], "rope: cos");
+  const float* sinT = F32(info[3], "rope: sin");
+  const int32_t* pos = I32(info[4], S, "rope: pos");
   if (rows == 0 || half == 0) return env.Undefined();
   // The number of positions P comes from the cos table; sin must be as long.
   int64_t P = static_cast<int64_t>(Length(info[2])) / half;
@@ -315,7 +201,7 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   if (out != x && o0 < x0 + total * sizeof(float) && x0 < o0 + total * sizeof(float)) {
     RangeFail(env, "rope: out and x overlap without being the same array");
   }
-  Parallel(rows, RowGrain(D), [&](int64_t lo, int64_t hi) {
+  Parallel(rows, RowGrain(kGrain, D), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; r++) {
       int64_t p = pos[r / H];
       RopeRow(out + r * D, x + r * D, cosT + p * half, sinT + p * half, half, sign, interleaved);

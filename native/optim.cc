@@ -2,7 +2,7 @@
 #include <cmath>
 #include <string>
 
-#include "common.h"
+#include "kernel_util.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #define R1TS_CLONES __attribute__((target_clones("default", "avx2", "arch=skylake-avx512")))
@@ -31,28 +31,17 @@ R1TS_CLONES void AdamWLoop(float* __restrict p, const float* __restrict g, float
   }
 }
 
-double Num(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("adamw: ") + what + ": expected a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-
 Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  NeedArgs(info, 11, "adamw");
   Napi::Env env = info.Env();
-  float* p = F32(info[0], "adamw: param");
-  const float* g = F32(info[1], "adamw: grad");
-  float* m = F32(info[2], "adamw: m");
-  float* v = F32(info[3], "adamw: v");
-  const double nd = Num(info[4], "n");
-  if (!(nd >= 0) || nd != std::floor(nd) || nd > 9007199254740991.0) {
-    throw Napi::RangeError::New(env, "adamw: n: expected a non-negative integer, got " + info[4].ToString().Utf8Value());
-  }
-  const int64_t n = static_cast<int64_t>(nd);
-  CheckLength(info[0], n, "adamw: param");
-  CheckLength(info[1], n, "adamw: grad");
-  CheckLength(info[2], n, "adamw: m");
-  CheckLength(info[3], n, "adamw: v");
-  const double lr = Num(info[5], "lr"), b1 = Num(info[6], "beta1"), b2 = Num(info[7], "beta2"), eps = Num(info[8], "eps");
-  const double wd = Num(info[9], "weightDecay"), step = Num(info[10], "step");
+  const int64_t n = Size(info[4], "adamw", "n");
+  float* p = F32(info[0], n, "adamw: param");
+  const float* g = F32(info[1], n, "adamw: grad");
+  float* m = F32(info[2], n, "adamw: m");
+  float* v = F32(info[3], n, "adamw: v");
+  const double lr = Num(info[5], "adamw", "lr"), b1 = Num(info[6], "adamw", "beta1"), b2 = Num(info[7], "adamw", "beta2");
+  const double eps = Num(info[8], "adamw", "eps"), wd = Num(info[9], "adamw", "weightDecay");
+  const double step = Num(info[10], "adamw", "step");
   if (!(step >= 1)) throw Napi::RangeError::New(env, "adamw: step: expected >= 1 (the step number after this update), got " +
                                                             info[10].ToString().Utf8Value());
   const double bc1 = 1 - std::pow(b1, step), bc2 = 1 - std::pow(b2, step);

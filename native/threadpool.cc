@@ -1,11 +1,21 @@
 // A small persistent thread pool for ParallelFor. One job runs at a time (a mutex serialises callers
 // from different JS threads); a nested call from inside a task runs inline instead of deadlocking.
+// Workers spin briefly before sleeping: kernels are called back to back from JS, and waking a thread
+// from a condition variable costs tens of microseconds, more than a small kernel takes.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define R1TS_PAUSE() _mm_pause()
+#else
+#define R1TS_PAUSE() std::this_thread::yield()
+#endif
 
 #include "common.h"
 
@@ -14,6 +24,19 @@ namespace r1ts {
 namespace {
 
 thread_local bool insideTask = false;
+
+// How long an idle worker (or a caller waiting for workers) spins before blocking.
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+template <class Done>
+bool SpinUntil(Done done) {
+  auto until = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; i++) {
+    if (done()) return true;
+    R1TS_PAUSE();
+    if ((i & 255) == 255 && std::chrono::steady_clock::now() > until) return false;
+  }
+}
 
 class Pool {
  public:
@@ -24,6 +47,7 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(m_);
       stop_ = true;
+      generation_.fetch_add(1);
     }
     wake_.notify_all();
     for (auto& t : workers_) t.join();
@@ -38,36 +62,39 @@ class Pool {
       fn_ = &fn;
       n_ = n;
       parts_ = parts;
-      pending_ = parts - 1;
-      generation_++;
+      pending_.store(parts - 1);
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     insideTask = true;
-    fn(0, Chunk(0));
+    fn(0, n * 1 / parts);
     insideTask = false;
-    std::unique_lock<std::mutex> lock(m_);
-    done_.wait(lock, [this] { return pending_ == 0; });
+    if (!SpinUntil([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock<std::mutex> lock(m_);
+      done_.wait(lock, [this] { return pending_.load() == 0; });
+    }
     fn_ = nullptr;
   }
 
  private:
-  int64_t Chunk(int i) const { return n_ * (i + 1) / parts_; }
-
   void Loop(int index) {
     uint64_t seen = 0;
     insideTask = true;
     for (;;) {
+      SpinUntil([&] { return generation_.load(std::memory_order_acquire) != seen; });
       std::unique_lock<std::mutex> lock(m_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
       if (stop_) return;
-      seen = generation_;
+      seen = generation_.load();
       if (index >= parts_) continue;
       const auto* fn = fn_;
-      int64_t begin = n_ * index / parts_, end = Chunk(index);
+      int64_t begin = n_ * index / parts_, end = n_ * (index + 1) / parts_;
       lock.unlock();
       (*fn)(begin, end);
-      lock.lock();
-      if (--pending_ == 0) done_.notify_one();
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> relock(m_);
+        done_.notify_one();
+      }
     }
   }
 
@@ -77,8 +104,9 @@ class Pool {
   std::condition_variable wake_, done_;
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0;
-  int parts_ = 0, pending_ = 0;
-  uint64_t generation_ = 0;
+  int parts_ = 0;
+  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> generation_{0};
   bool stop_ = false;
 };
 
@@ -101,7 +129,8 @@ int NumThreads() { return GlobalPool().Size(); }
 void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   int threads = NumThreads();
-  int64_t parts = std::min<int64_t>(threads, (n + std::max<int64_t>(grain, 1) - 1) / std::max<int64_t>(grain, 1));
+  int64_t g = std::max<int64_t>(grain, 1);
+  int64_t parts = std::min<int64_t>(threads, (n + g - 1) / g);
   if (parts <= 1 || insideTask) {
     fn(0, n);
     return;

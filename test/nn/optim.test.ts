@@ -9,17 +9,9 @@ import type { Optimizer } from '../../src/nn/index.js';
 import { AdamW, SGD, clipGradNorm, learningRate } from '../../src/nn/index.js';
 import type { Tensor } from '../../src/tensor/index.js';
 import * as T from '../../src/tensor/index.js';
+import { availableBackends } from '../tensor/backends.js';
 
-const backends: T.BackendName[] = T.nativeLoadError() === null && tryNative() ? ['ref', 'native'] : ['ref'];
-
-function tryNative(): boolean {
-  try {
-    T.withBackend('native', () => 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const backends = availableBackends();
 
 interface Param {
   data: number[];

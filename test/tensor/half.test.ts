@@ -6,18 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { before, describe, test } from 'node:test';
 import type { HalfDtype, Tensor } from '../../src/tensor/index.js';
 import * as T from '../../src/tensor/index.js';
+import { availableBackends } from './backends.js';
 
-const backends: T.BackendName[] = T.nativeLoadError() === null && tryNative() ? ['ref', 'native'] : ['ref'];
+const backends = availableBackends();
 const formats: HalfDtype[] = ['bfloat16', 'float16'];
-
-function tryNative(): boolean {
-  try {
-    T.withBackend('native', () => 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // Float32 values travel to PyTorch as int32 bit patterns (JSON has no -0, NaN or Inf), and half values
 // come back as int16 bit patterns; widened values come back as float32 bit patterns.

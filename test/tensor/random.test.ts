@@ -4,17 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as T from '../../src/tensor/index.js';
+import { availableBackends } from './backends.js';
 
-const backends: T.BackendName[] = T.nativeLoadError() === null && tryNative() ? ['ref', 'native'] : ['ref'];
-
-function tryNative(): boolean {
-  try {
-    T.withBackend('native', () => 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const backends = availableBackends();
 
 // Reference: splitmix32 seeding and xoshiro128** (Blackman & Vigna) in BigInt arithmetic mod 2^32.
 const M32 = 0xffffffffn;
