@@ -10,6 +10,8 @@
         "native/memory.cc",
         "native/pool.cc",
         "native/gemm.cc",
+        "native/gemm_kernels.cc",
+        "native/gemm_skinny.cc",
         "native/elementwise.cc",
         "native/reduce.cc",
         "native/layers.cc",

@@ -5,7 +5,8 @@
 // Hot loops are `R1TS_CLONES` functions, so one binary carries AVX-512, AVX2 and baseline versions and
 // the loader picks one; the helpers here are always inlined into them, so each clone vectorizes them
 // at its own width. FastExp exists because libm's expf does not vectorize without -ffast-math.
-// (gemm.cc, memory.cc and optim.cc use their own clone set, with arch=skylake-avx512.)
+// The GEMM widening and half-conversion loops (gemm_kernels.cc, memory.cc) use R1TS_SKX_CLONES, whose
+// AVX-512 clone is arch=skylake-avx512 (AVX-512 BW/VL/DQ too); optim.cc defines the same set itself.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -14,6 +15,13 @@
 
 #define R1TS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #define R1TS_INLINE inline __attribute__((always_inline))
+
+#if defined(__x86_64__) || defined(__i386__)
+#define R1TS_X86 1
+#define R1TS_SKX_CLONES __attribute__((target_clones("default", "avx2", "arch=skylake-avx512")))
+#else
+#define R1TS_SKX_CLONES
+#endif
 
 namespace r1ts {
 

@@ -1,7 +1,7 @@
-// Argument checking and work splitting shared by the kernel files (elementwise, reduce, layers,
-// indexing, attention, optim). Errors are JS TypeErrors/RangeErrors whose text names the kernel and the
-// argument, "what[: part]: problem"; the checks are inline, the throwing paths are in kernel_util.cc,
-// so no string is built unless an argument is bad. (gemm.cc and memory.cc keep their own helpers.)
+// Argument checking and work splitting shared by the kernel files (memory, gemm, elementwise, reduce,
+// layers, indexing, attention, optim). Errors are JS TypeErrors/RangeErrors whose text names the
+// kernel and the argument, "what[: part]: problem"; the checks are inline, the throwing paths are in
+// kernel_util.cc, so no string is built unless an argument is bad.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -37,6 +37,11 @@ inline void NeedArgs(const Napi::CallbackInfo& info, size_t n, const char* kerne
 inline double Num(const Napi::Value& v, const char* what, const char* part = nullptr) {
   if (!v.IsNumber()) ArgTypeFail(v.Env(), what, part, "expected a number");
   return v.As<Napi::Number>().DoubleValue();
+}
+
+inline bool Flag(const Napi::Value& v, const char* what, const char* part = nullptr) {
+  if (!v.IsBoolean()) ArgTypeFail(v.Env(), what, part, "expected a boolean");
+  return v.As<Napi::Boolean>().Value();
 }
 
 // A size or offset: an integer in [0, 2^53 - 1].

@@ -1,16 +1,16 @@
 // Memory kernels: off-heap float arrays, strided copies, fills and half-precision conversions.
 #include <algorithm>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
 
-#include "common.h"
+#include "fast_math.h"
+#include "half.h"
+#include "kernel_util.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef R1TS_X86
 #include <immintrin.h>
-#define R1TS_X86 1
 #endif
 
 namespace r1ts {
@@ -30,19 +30,9 @@ struct Block {
 std::mutex registryMutex;
 std::unordered_map<void*, Block*> registry;  // live (not yet freed) blocks by data pointer
 
-// Throws unless v is a non-negative integer below 2^53 (a valid JS size or index).
-int64_t SizeArg(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d != std::floor(d) || d > 9007199254740991.0) {
-    throw Napi::RangeError::New(v.Env(), std::string(what) + ": expected a non-negative integer, got " + v.ToString().Utf8Value());
-  }
-  return static_cast<int64_t>(d);
-}
-
 Napi::Value AllocFloat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int64_t n = SizeArg(info[0], "allocFloat: n");
+  int64_t n = Size(info[0], "allocFloat", "n");
   if (n > (int64_t(1) << 40)) throw Napi::RangeError::New(env, "allocFloat: n too large: " + std::to_string(n));
   // The block is a pool size class (a multiple of 64 bytes, as aligned_alloc requires); never 0 bytes.
   size_t bytes = static_cast<size_t>(n) * sizeof(float);
@@ -135,10 +125,10 @@ void CopyTransposed(float* dst, int64_t dRow, const float* src, int64_t sCol, in
 Napi::Value Copy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   float* dst = F32(info[0], "copy: dst");
-  int64_t dOff = SizeArg(info[1], "copy: dstOffset");
+  int64_t dOff = Size(info[1], "copy", "dstOffset");
   std::vector<int64_t> dStr = Ints(info[2], "copy: dstStrides");
   const float* src = F32(info[3], "copy: src");
-  int64_t sOff = SizeArg(info[4], "copy: srcOffset");
+  int64_t sOff = Size(info[4], "copy", "srcOffset");
   std::vector<int64_t> sStr = Ints(info[5], "copy: srcStrides");
   std::vector<int64_t> shape = Ints(info[6], "copy: shape");
   if (dStr.size() != shape.size() || sStr.size() != shape.size()) {
@@ -191,7 +181,7 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
     // tiles keep both sides in cache. Work items are blocks of rows, so big transposes run in parallel.
     const int64_t rows = sh[nd - 2], cols = sh[nd - 1], TB = 64, blocks = (rows + TB - 1) / TB;
     const int64_t outer = total / (rows * cols);
-    ParallelFor(outer * blocks, std::max<int64_t>(1, (1 << 16) / (TB * cols)), [&](int64_t begin, int64_t end) {
+    ParallelFor(outer * blocks, RowGrain(kCheapGrain, TB * cols), [&](int64_t begin, int64_t end) {
       for (int64_t it = begin; it < end; it++) {
         int64_t dO, sO;
         offsets(it / blocks, nd - 2, dO, sO);
@@ -203,12 +193,12 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
   }
   if (nd == 1 && ds[0] == 1 && ss[0] == 1) {
     // One contiguous block: split it between threads.
-    ParallelFor(total, 1 << 16, [&](int64_t b, int64_t e) { std::memmove(dst + dOff + b, src + sOff + b, (e - b) * sizeof(float)); });
+    ParallelFor(total, kCheapGrain, [&](int64_t b, int64_t e) { std::memmove(dst + dOff + b, src + sOff + b, (e - b) * sizeof(float)); });
     return env.Undefined();
   }
   // General case: rows of the last dim, walked with an odometer over the outer dims.
   const int64_t n = sh[nd - 1], dS = ds[nd - 1], sS = ss[nd - 1], outer = total / n;
-  ParallelFor(outer, std::max<int64_t>(1, (1 << 16) / n), [&](int64_t begin, int64_t end) {
+  ParallelFor(outer, RowGrain(kCheapGrain, n), [&](int64_t begin, int64_t end) {
     std::vector<int64_t> idx(nd, 0);
     int64_t dO, sO;
     offsets(begin, nd - 1, dO, sO);
@@ -240,73 +230,15 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
 Napi::Value Fill(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   float* out = F32(info[0], "fill: out");
-  if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "fill: value: expected a number");
-  float value = static_cast<float>(Dbl(info[1]));
-  int64_t offset = SizeArg(info[2], "fill: offset");
-  int64_t n = SizeArg(info[3], "fill: n");
+  const float value = static_cast<float>(Num(info[1], "fill", "value"));
+  const int64_t offset = Size(info[2], "fill", "offset"), n = Size(info[3], "fill", "n");
   CheckLength(info[0], static_cast<size_t>(offset + n), "fill: out");
-  ParallelFor(n, 1 << 16, [&](int64_t b, int64_t e) { std::fill(out + offset + b, out + offset + e, value); });
+  ParallelFor(n, kCheapGrain, [&](int64_t b, int64_t e) { std::fill(out + offset + b, out + offset + e, value); });
   return env.Undefined();
 }
 
 // ---- half precision ---------------------------------------------------------------------------
-// Scalar conversions are exact (round to nearest even, subnormals, Inf, NaN kept quiet with sign and
-// top payload bits, as the F16C instructions do); the F16C paths below give identical bits.
-
-inline float Bf16ToFloat(uint16_t h) {
-  uint32_t u = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-inline uint16_t FloatToBf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);  // quiet NaN
-  u += 0x7fffu + ((u >> 16) & 1);  // round to nearest, ties to even (overflow rounds to Inf correctly)
-  return static_cast<uint16_t>(u >> 16);
-}
-
-inline float F16ToFloat(uint16_t h) {
-  uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, u;
-  if (exp == 0x1f) {
-    u = sign | 0x7f800000u | (mant << 13);  // Inf or NaN (payload kept)
-  } else if (exp != 0) {
-    u = sign | ((exp + 112) << 23) | (mant << 13);  // normal: rebias 15 -> 127
-  } else if (mant == 0) {
-    u = sign;  // ±0
-  } else {
-    // Subnormal: mant · 2^-24, exactly representable as a normal float.
-    float f = static_cast<float>(mant) * 5.9604644775390625e-8f;
-    std::memcpy(&u, &f, 4);
-    u |= sign;
-  }
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-inline uint16_t FloatToF16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  uint16_t sign = static_cast<uint16_t>((u >> 16) & 0x8000);
-  uint32_t a = u & 0x7fffffffu;
-  if (a > 0x7f800000u) return sign | 0x7e00 | static_cast<uint16_t>((a >> 13) & 0x3ff);  // quiet NaN
-  if (a >= 0x477ff000u) return sign | 0x7c00;  // ≥ 65520 rounds to Inf (and Inf stays Inf)
-  if (a >= 0x38800000u) {                      // normal half (≥ 2^-14)
-    uint32_t r = a + 0x0fffu + ((a >> 13) & 1) - (112u << 23);  // RNE on the 13 dropped bits, rebias
-    return sign | static_cast<uint16_t>(r >> 13);
-  }
-  if (a < 0x33000000u) return sign;  // below half the smallest subnormal (2^-25): ±0 (2^-25 ties to 0)
-  // Subnormal half: value / 2^-24 rounded to nearest even. Do it on the integer significand.
-  uint32_t e = a >> 23, m = (a & 0x7fffffu) | 0x800000u;
-  uint32_t shift = 126 - e;  // 14..24 bits dropped from the 24-bit significand
-  uint32_t q = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-  if (rem > half || (rem == half && (q & 1))) q++;
-  return sign | static_cast<uint16_t>(q);
-}
+// The scalar conversions are in half.h; the F16C paths below give identical bits.
 
 #ifdef R1TS_X86
 __attribute__((target("avx,f16c"))) void F16ToFloatF16c(float* out, const uint16_t* src, int64_t n) {
@@ -331,17 +263,34 @@ bool HasF16c() {
 #endif
 
 // The bf16 loops are plain integer code, compiled for several ISAs so they vectorise wide.
-#ifdef R1TS_X86
-#define R1TS_CLONES __attribute__((target_clones("default", "avx2", "arch=skylake-avx512")))
-#else
-#define R1TS_CLONES
-#endif
-R1TS_CLONES void Bf16ToFloatLoop(float* out, const uint16_t* src, int64_t n) {
+R1TS_SKX_CLONES void Bf16ToFloatLoop(float* out, const uint16_t* src, int64_t n) {
   for (int64_t i = 0; i < n; i++) out[i] = Bf16ToFloat(src[i]);
 }
-R1TS_CLONES void FloatToBf16Loop(uint16_t* out, const float* src, int64_t n) {
+R1TS_SKX_CLONES void FloatToBf16Loop(uint16_t* out, const float* src, int64_t n) {
   for (int64_t i = 0; i < n; i++) out[i] = FloatToBf16(src[i]);
 }
+
+// The float16 loops: F16C where the CPU has it, else the exact scalar conversions.
+void F16ToFloatLoop(float* out, const uint16_t* src, int64_t n) {
+#ifdef R1TS_X86
+  if (HasF16c()) return F16ToFloatF16c(out, src, n);
+#endif
+  for (int64_t i = 0; i < n; i++) out[i] = F16ToFloat(src[i]);
+}
+void FloatToF16Loop(uint16_t* out, const float* src, int64_t n) {
+#ifdef R1TS_X86
+  if (HasF16c()) return FloatToF16F16c(out, src, n);
+#endif
+  for (int64_t i = 0; i < n; i++) out[i] = FloatToF16(src[i]);
+}
+
+// The typed-array accessor (common.h) of an element type.
+template <class T>
+T* Typed(const Napi::Value& v, const char* what);
+template <>
+float* Typed<float>(const Napi::Value& v, const char* what) { return F32(v, what); }
+template <>
+uint16_t* Typed<uint16_t>(const Napi::Value& v, const char* what) { return U16(v, what); }
 
 bool IsBf16(const Napi::Value& v, const char* what) {
   std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
@@ -350,40 +299,29 @@ bool IsBf16(const Napi::Value& v, const char* what) {
   throw Napi::TypeError::New(v.Env(), std::string(what) + ": expected 'bfloat16' or 'float16'");
 }
 
+// halfToFloat(out, src, dtype, n) and floatToHalf(out, src, dtype, n): the same checks, then the
+// dtype's loop over chunks of the array. `names` are the four arguments' names for errors.
+template <class Out, class In>
+Napi::Value ConvertHalf(const Napi::CallbackInfo& info, const char* const (&names)[4], void (*bf16Loop)(Out*, const In*, int64_t),
+                        void (*f16Loop)(Out*, const In*, int64_t)) {
+  Out* out = Typed<Out>(info[0], names[0]);
+  const In* src = Typed<In>(info[1], names[1]);
+  const auto loop = IsBf16(info[2], names[2]) ? bf16Loop : f16Loop;
+  const int64_t n = Size(info[3], names[3]);
+  CheckLength(info[0], static_cast<size_t>(n), names[0]);
+  CheckLength(info[1], static_cast<size_t>(n), names[1]);
+  ParallelFor(n, kCheapGrain, [&](int64_t b, int64_t e) { loop(out + b, src + b, e - b); });
+  return info.Env().Undefined();
+}
+
 Napi::Value HalfToFloat(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  float* out = F32(info[0], "halfToFloat: out");
-  const uint16_t* src = U16(info[1], "halfToFloat: src");
-  bool bf16 = IsBf16(info[2], "halfToFloat: dtype");
-  int64_t n = SizeArg(info[3], "halfToFloat: n");
-  CheckLength(info[0], static_cast<size_t>(n), "halfToFloat: out");
-  CheckLength(info[1], static_cast<size_t>(n), "halfToFloat: src");
-  ParallelFor(n, 1 << 16, [&](int64_t b, int64_t e) {
-    if (bf16) return Bf16ToFloatLoop(out + b, src + b, e - b);
-#ifdef R1TS_X86
-    if (HasF16c()) return F16ToFloatF16c(out + b, src + b, e - b);
-#endif
-    for (int64_t i = b; i < e; i++) out[i] = F16ToFloat(src[i]);
-  });
-  return env.Undefined();
+  static const char* const names[4] = {"halfToFloat: out", "halfToFloat: src", "halfToFloat: dtype", "halfToFloat: n"};
+  return ConvertHalf(info, names, Bf16ToFloatLoop, F16ToFloatLoop);
 }
 
 Napi::Value FloatToHalf(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint16_t* out = U16(info[0], "floatToHalf: out");
-  const float* src = F32(info[1], "floatToHalf: src");
-  bool bf16 = IsBf16(info[2], "floatToHalf: dtype");
-  int64_t n = SizeArg(info[3], "floatToHalf: n");
-  CheckLength(info[0], static_cast<size_t>(n), "floatToHalf: out");
-  CheckLength(info[1], static_cast<size_t>(n), "floatToHalf: src");
-  ParallelFor(n, 1 << 16, [&](int64_t b, int64_t e) {
-    if (bf16) return FloatToBf16Loop(out + b, src + b, e - b);
-#ifdef R1TS_X86
-    if (HasF16c()) return FloatToF16F16c(out + b, src + b, e - b);
-#endif
-    for (int64_t i = b; i < e; i++) out[i] = FloatToF16(src[i]);
-  });
-  return env.Undefined();
+  static const char* const names[4] = {"floatToHalf: out", "floatToHalf: src", "floatToHalf: dtype", "floatToHalf: n"};
+  return ConvertHalf(info, names, FloatToBf16Loop, FloatToF16Loop);
 }
 
 }  // namespace
