@@ -39,7 +39,9 @@ Napi::Value AllocFloat(const Napi::CallbackInfo& info) {
   size_t alloc = PoolClassSize(bytes);
   void* data = PoolAcquire(alloc);
   if (!data) throw Napi::Error::New(env, "allocFloat: out of memory allocating " + std::to_string(bytes) + " bytes");
-  std::memset(data, 0, bytes);
+  // zeroed = false (second argument) is for outputs a kernel overwrites whole, e.g. GEMM with beta = 0.
+  const bool zeroed = info.Length() < 2 || !info[1].IsBoolean() || info[1].As<Napi::Boolean>().Value();
+  if (zeroed) std::memset(data, 0, bytes);
   auto* block = new Block{data, alloc, false};
   {
     std::lock_guard<std::mutex> lock(registryMutex);

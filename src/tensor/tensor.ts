@@ -138,12 +138,15 @@ markTrackedClass(Tensor.prototype);
  */
 const SMALL = 4096;
 
-/** A new dense tensor, zero-filled. float64 lives on the ref backend only. */
-export function empty(shape: Shape, dtype: DType = 'float32'): Tensor {
+/**
+ * A new dense tensor, zero-filled unless `zeroed` is false (only for an op that overwrites every
+ * element). float64 lives on the ref backend only.
+ */
+export function empty(shape: Shape, dtype: DType = 'float32', zeroed = true): Tensor {
   checkShape('empty', shape);
   const n = numel(shape);
   const k = dtype === 'float32' && n >= SMALL ? kernels() : refKernels;
-  const data = allocArray(dtype, n, (m) => k.allocFloat(m));
+  const data = allocArray(dtype, n, (m) => k.allocFloat(m, zeroed));
   const release = k === refKernels ? null : (a: Float32Array) => k.free(a);
   return new Tensor(new Storage(data, release), shape, denseStrides(shape), 0, dtype);
 }

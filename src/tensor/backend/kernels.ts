@@ -95,7 +95,11 @@ export interface Kernels {
   info(): Record<string, string | number | boolean>;
 
   /** A zero-filled float32 array of n elements whose memory lives outside the V8 heap. */
-  allocFloat(n: number): Float32Array;
+  /**
+   * With zeroed = false the contents are unspecified (a recycled buffer), for outputs that a kernel
+   * overwrites entirely; backends may still return zeros.
+   */
+  allocFloat(n: number, zeroed?: boolean): Float32Array;
   /** Releases an array from allocFloat now; it must not be used afterwards. */
   free(a: Float32Array): void;
 

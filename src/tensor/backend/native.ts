@@ -103,7 +103,7 @@ function wrap(n: Addon): Kernels & NativeExtras {
   return {
     name: 'native',
     info: () => n.info() as Record<string, string | number | boolean>,
-    allocFloat: (len) => n.allocFloat(len) as Float32Array,
+    allocFloat: (len, zeroed = true) => n.allocFloat(len, zeroed) as Float32Array,
     free: (a) => void n.free(a),
     copy: (dst, src, shape) => void n.copy(...s(dst), ...s(src), shape),
     fill: (out, value, offset, len) => void n.fill(out, value, offset, len),

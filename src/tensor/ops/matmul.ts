@@ -68,7 +68,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (b.shape[b.rank - 2] !== K) throw new TensorError('matmul', `inner dimensions differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`);
   if (a.dtype === 'float64' !== (b.dtype === 'float64')) throw new TensorError('matmul', `dtypes differ: ${a.dtype} and ${b.dtype}`);
   const batchShape = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const out = empty([...batchShape, M, N], a.dtype === 'float64' ? 'float64' : 'float32');
+  // GEMM with beta = 0 writes every element of the output and never reads it: skip zero-filling.
+  const out = empty([...batchShape, M, N], a.dtype === 'float64' ? 'float64' : 'float32', K === 0);
   const folds = b.rank === 2 && a.rank > 2 && a.strides[a.rank - 1] === 1 && a.isContiguous();
   if (folds) gemm(operand(reshape(a, [-1, K]), [], false), operand(b, [], false), out, numel(batchShape) * M, N, K, 1);
   else gemm(operand(a, batchShape, false), operand(b, batchShape, false), out, M, N, K, numel(batchShape));
