@@ -41,6 +41,9 @@ def attention(q, k, v, p, mask=None):
     scores = q @ k.transpose(-1, -2) * p["scale"]
     if mask is not None:
         scores = scores + mask
+    if p.get("key_padding") is not None:
+        pad = torch.tensor(p["key_padding"], dtype=torch.float64)
+        scores = scores.masked_fill((pad == 0)[:, None, None, :], float("-inf"))
     if p.get("causal"):
         i = torch.arange(Tq)[:, None]
         j = torch.arange(Tk)[None, :]

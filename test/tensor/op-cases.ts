@@ -83,6 +83,9 @@ const attn = (name: string, q: number[], k: number[], v: number[], params: { cau
 // A mask with -Infinity entries, including one fully hidden query row.
 const maskValues = [0, -1e30, 0.5, 0, 0, 0, -Infinity, 0.25, -Infinity, -Infinity, -Infinity, -Infinity].map((v) => (v === -1e30 ? -Infinity : v));
 
+// Left padding in row 0 (as batched generation pads prompts), one hidden middle key in row 1.
+const keyPadding = [[0, 0, 1, 1, 1], [1, 1, 0, 1, 1]];
+
 export const opCases: readonly OpCase[] = [
   ...unary('neg', T.neg),
   ...unary('exp', T.exp),
@@ -161,6 +164,12 @@ export const opCases: readonly OpCase[] = [
   attn('causal', [1, 2, 6, 8], [1, 2, 6, 8], [1, 2, 6, 8], { causal: true, scale: 1 / Math.sqrt(8) }),
   attn('causal decode offset, grouped heads', [2, 4, 2, 4], [2, 2, 5, 4], [2, 2, 5, 6], { causal: true, scale: 0.5 }),
   attn('additive mask with hidden row', [1, 2, 3, 4], [1, 2, 4, 4], [1, 2, 4, 4], { scale: 0.5 }, { shape: [1, 1, 3, 4], values: maskValues, grad: false }),
+  {
+    name: 'attention causal with key padding and a mask',
+    inputs: [{ shape: [2, 2, 3, 4] }, { shape: [2, 2, 5, 4] }, { shape: [2, 2, 5, 4] }, { shape: [1, 1, 3, 5], grad: false }],
+    torch: { op: 'attention', params: { causal: true, scale: 0.5, key_padding: keyPadding } },
+    run: ([q, k, v, m]) => T.attention(q!, k!, v!, { causal: true, scale: 0.5, mask: m!, keyPadding: T.tensor(keyPadding.flat(), [2, 5]) }),
+  },
   {
     name: 'tokenLogprobs with ignored',
     inputs: [{ shape: [2, 3, 7], range: [-3, 3] }],
