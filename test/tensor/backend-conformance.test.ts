@@ -973,16 +973,8 @@ function conformanceSuite(): void {
   // ---- attention ----------------------------------------------------------------------------------
 
   describe('attention / attentionBackward', () => {
-    interface AttnCase {
+    interface AttnCase extends Pick<AttentionArgs, 'B' | 'H' | 'Hk' | 'Tq' | 'Tk' | 'D' | 'Dv' | 'causal'> {
       readonly name: string;
-      readonly B: number;
-      readonly H: number;
-      readonly Hk: number;
-      readonly Tq: number;
-      readonly Tk: number;
-      readonly D: number;
-      readonly Dv: number;
-      readonly causal: boolean;
       /** none; `rows`: a strided [B, 1, Tq, Tk] mask with -Infinity holes and one fully hidden row;
        *  `keys`: key padding [B, 1, 1, Tk]; `bias`: finite per-head bias [1, H, Tq, Tk] with holes. */
       readonly mask?: 'rows' | 'keys' | 'bias';

@@ -35,7 +35,7 @@ export function sum(x: Tensor, dims?: number | readonly number[], keepdim = fals
     shape = [...next.shape];
   }
   const outShape = reducedShape(x, ds, keepdim);
-  const out = view(cur, outShape, cur.strides.length === outShape.length ? cur.strides : denseStrides(outShape), cur.offset);
+  const out = view(cur, outShape, denseStrides(outShape), cur.offset);
   cur.dispose();
   return record(out, 'sum', [x], [], (g) => [expand(reshape(g, reducedShape(x, ds, true)), x.shape)]);
 }
