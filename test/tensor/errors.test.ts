@@ -38,3 +38,10 @@ for (const backend of availableBackends()) {
     });
   });
 }
+
+test('a per-head mask and key padding together are refused, whatever the mask rank', () => {
+  const q = T.ones([1, 2, 3, 4]);
+  const pad = T.ones([1, 3]);
+  assert.throws(() => T.attention(q, q, q, { mask: T.zeros([2, 3, 3]), keyPadding: pad }), /per-head mask cannot be combined with keyPadding/);
+  assert.throws(() => T.attention(q, q, q, { mask: T.zeros([1, 2, 3, 3]), keyPadding: pad }), /per-head mask cannot be combined with keyPadding/);
+});

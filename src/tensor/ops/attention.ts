@@ -70,7 +70,7 @@ function combinedMask(opts: AttentionOptions, B: number, H: number, Tq: number, 
   if (keyPadding.rank !== 2 || keyPadding.shape[0] !== B || keyPadding.shape[1] !== Tk) {
     throw new TensorError('attention', `keyPadding must be [B, Tk] = [${B}, ${Tk}], got ${fmtShape(keyPadding.shape)}`);
   }
-  if (mask && mask.rank === 4 && mask.shape[1] !== 1) throw new TensorError('attention', 'a per-head mask cannot be combined with keyPadding; fold the padding into the mask');
+  if (mask && mask.rank >= 3 && mask.shape[mask.rank - 3] !== 1) throw new TensorError('attention', 'a per-head mask cannot be combined with keyPadding; fold the padding into the mask');
   // Build [B, 1, Tq?, Tk]: the padding row, plus the mask when both are given.
   const withMask = mask ? mask.rank >= 2 && mask.shape[mask.rank - 2] !== 1 : false;
   const rows = withMask ? Tq : 1;
