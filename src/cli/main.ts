@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { doctor, formatDoctor } from './doctor.js';
 import { UsageError, reportError } from './errors.js';
+import { formatInspect, inspect } from './inspect.js';
 
 interface Command {
   readonly summary: string;
@@ -34,6 +35,17 @@ const commands: Record<string, Command> = {
       const report = doctor();
       console.log(values.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
       return report.selfTest.startsWith('FAILED') ? 1 : 0;
+    },
+  },
+  inspect: {
+    summary: 'print a model config summary and its parameter counts',
+    usage: 'r1ts inspect <preset | config.json | model folder> [--json]\n\n  --json   machine-readable output\n\nPresets: deepseek-r1, deepseek-v3, the six R1 distilled models, tiny-moe, small-moe, tiny-qwen2, tiny-llama.',
+    run: (args) => {
+      const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+      if (positionals.length !== 1) throw new UsageError('inspect takes one model: a preset name, a config.json or a model folder');
+      const report = inspect(positionals[0]!);
+      console.log(values.json ? JSON.stringify(report, null, 2) : formatInspect(report));
+      return 0;
     },
   },
 };

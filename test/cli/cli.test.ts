@@ -2,7 +2,9 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { availableBackends } from '../tensor/backends.js';
 
@@ -16,7 +18,7 @@ function r1ts(args: string[], env: Record<string, string> = {}): { code: number;
 test('--help lists the commands', () => {
   const { code, out } = r1ts(['--help']);
   assert.equal(code, 0);
-  for (const c of ['version', 'doctor']) assert.match(out, new RegExp(`^  ${c} `, 'm'));
+  for (const c of ['version', 'doctor', 'inspect']) assert.match(out, new RegExp(`^  ${c} `, 'm'));
   assert.match(r1ts(['doctor', '--help']).out, /Usage: r1ts doctor \[--json\]/);
 });
 
@@ -48,4 +50,26 @@ test('bad input: a message and a usage exit code, no stack trace', () => {
   const badBackend = r1ts(['doctor'], { R1TS_BACKEND: 'gpu' });
   assert.equal(badBackend.code, 1);
   assert.match(badBackend.err, /unknown backend 'gpu': use ref, native or auto/);
+});
+
+test('inspect counts the 671B model from its config, and reads config files', () => {
+  const { code, out } = r1ts(['inspect', 'deepseek-r1', '--json']);
+  assert.equal(code, 0);
+  const r = JSON.parse(out) as { params: { total: number; activated: number; mtp: number }; kvCachePerToken: number };
+  // Published: 671.03B total, ≈37.55B activated, 11.61B MTP (reference sheet §4.2); 61 layers × (512 + 64) cached.
+  assert.ok(Math.abs(r.params.total / 671.03e9 - 1) < 1e-4);
+  assert.ok(Math.abs(r.params.activated / 37.55e9 - 1) < 1e-3);
+  assert.ok(Math.abs(r.params.mtp / 11.61e9 - 1) < 1e-3);
+  assert.equal(r.kvCachePerToken, 61 * 576);
+  const dir = mkdtempSync(join(tmpdir(), 'r1ts-inspect-'));
+  const cfg = JSON.parse(r1ts(['inspect', 'tiny-llama', '--json']).out) as { params: { total: number } };
+  const bad = { architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 64, num_attention_heads: '8' };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(bad));
+  const refused = r1ts(['inspect', dir]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /num_attention_heads must be a positive integer, got "8"/);
+  assert.ok(cfg.params.total > 0);
+  const missing = r1ts(['inspect', 'no-such-model']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /is neither a preset \(deepseek-v3, deepseek-r1/);
 });
