@@ -6,29 +6,15 @@
 
 import { ConfigError, FieldReader, isObject } from './validate.js';
 
+import type { Llama3Scaling, RopeScalingSpec, YarnScaling } from '../nn/index.js';
+
 export { ConfigError } from './validate.js';
 
-/** YaRN context extension (DeepSeek-V3: factor 40 from 4096 to 163840). */
-export type YarnRopeScaling = Readonly<{
-  rope_type: 'yarn';
-  factor: number;
-  original_max_position_embeddings: number;
-  beta_fast: number;
-  beta_slow: number;
-  mscale: number;
-  mscale_all_dim: number;
-}>;
-
-/** Llama-3.1 frequency scaling (R1-Distill-Llama). */
-export type Llama3RopeScaling = Readonly<{
-  rope_type: 'llama3';
-  factor: number;
-  low_freq_factor: number;
-  high_freq_factor: number;
-  original_max_position_embeddings: number;
-}>;
-
-export type RopeScaling = YarnRopeScaling | Llama3RopeScaling;
+// The rope_scaling shapes are the ones nn's rotary tables consume (src/nn/rope.ts), so a parsed config
+// flows into them unchanged: YaRN for DeepSeek-V3 (factor 40 from 4096), Llama-3.1 for R1-Distill-Llama.
+export type YarnRopeScaling = YarnScaling;
+export type Llama3RopeScaling = Llama3Scaling;
+export type RopeScaling = RopeScalingSpec;
 
 /** Fields every architecture has. */
 type BaseFields = {
