@@ -55,7 +55,7 @@ for (const [M, K, N] of gemmShapes) {
 }
 
 // ---- fused ops vs PyTorch ----------------------------------------------------------------------
-interface OpCase { name: string; op: string; shape?: number[]; run: () => () => void; check: () => number }
+interface OpCase { name: string; op: string; shape?: number[]; mkn?: number[]; run: () => void; check: () => number }
 const rng = new T.Rng(42);
 const rows = 4096;
 const width = 1024;
@@ -87,27 +87,27 @@ const opCases: OpCase[] = [
   ...gemmShapes.map(([M, K, N]): OpCase => {
     const a = T.randn([M, K], rng);
     const b = T.randn([K, N], rng);
-    return { name: `matmul ${M}x${K}x${N}`, op: 'matmul', run: () => () => T.tidy(() => void T.matmul(a, b)), check: () => vsRef(() => [T.matmul(a, b)]) / Math.sqrt(K) };
+    return { name: `matmul ${M}x${K}x${N}`, op: 'matmul', mkn: [M, K, N], run: () => T.tidy(() => void T.matmul(a, b)), check: () => vsRef(() => [T.matmul(a, b)]) / Math.sqrt(K) };
   }),
-  { name: `softmax [${rows}, ${width}]`, op: 'softmax', shape: [rows, width], run: () => () => T.tidy(() => void T.softmax(x)), check: () => vsRef(() => [T.softmax(x)]) },
-  { name: `rmsNorm [${rows}, ${width}]`, op: 'rmsnorm', shape: [rows, width], run: () => () => T.tidy(() => void T.rmsNorm(x, w)), check: () => vsRef(() => [T.rmsNorm(x, w)]) },
-  { name: `swiglu [${rows}, ${width}]`, op: 'swiglu', shape: [rows, width], run: () => () => T.tidy(() => void T.swiglu(x, x2)), check: () => vsRef(() => [T.swiglu(x, x2)]) },
+  { name: `softmax [${rows}, ${width}]`, op: 'softmax', shape: [rows, width], run: () => T.tidy(() => void T.softmax(x)), check: () => vsRef(() => [T.softmax(x)]) },
+  { name: `rmsNorm [${rows}, ${width}]`, op: 'rmsnorm', shape: [rows, width], run: () => T.tidy(() => void T.rmsNorm(x, w)), check: () => vsRef(() => [T.rmsNorm(x, w)]) },
+  { name: `swiglu [${rows}, ${width}]`, op: 'swiglu', shape: [rows, width], run: () => T.tidy(() => void T.swiglu(x, x2)), check: () => vsRef(() => [T.swiglu(x, x2)]) },
   {
     name: `attention fwd+bwd [${B}, ${H}, ${S}, ${D}] causal`, op: 'attention_fwd_bwd', shape: [B, H, S, D],
-    run: () => () => T.tidy(() => void attentionStep()),
+    run: () => T.tidy(() => void attentionStep()),
     check: () => vsRef(attentionStep),
   },
-  { name: 'add [4] (dispatch overhead)', op: 'add_tiny', shape: [4], run: () => () => T.tidy(() => void T.add(tiny[0], tiny[1])), check: () => vsRef(() => [T.add(tiny[0], tiny[1])]) },
+  { name: 'add [4] (dispatch overhead)', op: 'add_tiny', shape: [4], run: () => T.tidy(() => void T.add(tiny[0], tiny[1])), check: () => vsRef(() => [T.add(tiny[0], tiny[1])]) },
 ];
 
 for (const c of opCases) {
   const diff = c.check();
   if (!(diff < 1e-3)) throw new Error(`bench: ${c.name}: native differs from ref by ${diff}; not timing a wrong kernel`);
 }
-const oursMs = Object.fromEntries(opCases.map((c) => [c.name, medianMs(c.run())]));
+const oursMs = Object.fromEntries(opCases.map((c) => [c.name, medianMs(c.run)]));
 
 const peerScript = fileURLToPath(new URL('./torch_peer.py', import.meta.url));
-const request = { version: 1, threads, cases: opCases.map((c) => ({ name: c.name, op: c.op, shape: c.shape, mkn: c.op === 'matmul' ? c.name.split(' ')[1]!.split('x').map(Number) : undefined })) };
+const request = { version: 1, threads, cases: opCases.map(({ name, op, shape, mkn }) => ({ name, op, shape, mkn })) };
 const peer = spawnSync('/usr/bin/python3', [peerScript], { input: JSON.stringify(request), encoding: 'utf8', env: process.env, maxBuffer: 1 << 24 });
 if (peer.status !== 0) throw new Error(`bench: the PyTorch peer failed: ${peer.stderr}`);
 const torch = JSON.parse(peer.stdout) as { torch: string; threads: number; results: Record<string, number> };

@@ -100,7 +100,7 @@ export class Tensor {
     this.storage.unref();
   }
 
-  /** The elements in row-major order as a new Float64Array-backed JS array. */
+  /** The elements in row-major (logical) order as a plain JS array, whatever the strides. */
   toArray(): number[] {
     const out = new Array<number>(this.size);
     const data = this.data;

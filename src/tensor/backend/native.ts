@@ -1,10 +1,10 @@
 // The native backend: the C++ N-API addon (native/, built by node-gyp into build/Release) behind the
 // `Kernels` contract. The addon takes positional arguments (native/README.md): a StridedArg becomes
 // `data, offset, strides` and the GemmArgs / AttentionArgs / AdamWArgs objects are spread in order.
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuFacts } from '../../util/index.js';
 import type { AdamWArgs, AttentionArgs, GemmArgs, Kernels, StridedArg } from './kernels.js';
 
 type AddonFn = (...args: unknown[]) => unknown;
@@ -29,14 +29,7 @@ const REQUIRED = [
 function chooseOpenblasCoretype(): void {
   if (process.env.R1TS_KEEP_OPENBLAS_CORETYPE) return;
   if (process.platform !== 'linux' || (process.arch !== 'x64' && process.arch !== 'ia32')) return;
-  let flags: Set<string>;
-  try {
-    const line = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
-    if (!line) return;
-    flags = new Set(line[1].trim().split(/\s+/));
-  } catch {
-    return;
-  }
+  const flags = new Set(cpuFacts().features);
   let core: string | undefined;
   if (flags.has('avx512_bf16')) core = 'Cooperlake';
   else if (flags.has('avx512f') && flags.has('avx512vl') && flags.has('avx512bw')) core = 'SkylakeX';

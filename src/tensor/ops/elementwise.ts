@@ -3,18 +3,12 @@
 
 import { kernelsFor, record } from '../autograd.js';
 import type { BinaryOp, UnaryOp } from '../backend/kernels.js';
+import { computeDtype } from '../dtype.js';
 import { TensorError } from '../errors.js';
 import { broadcastShapes, broadcastStrides, sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { dense, empty, view } from '../tensor.js';
 import { contiguous, strided, sumTo } from './views.js';
-
-function computeDtype(op: string, ...ts: Tensor[]): 'float32' | 'float64' {
-  for (const t of ts) {
-    if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new TensorError(op, `${t.dtype} tensors are storage only; call toFloat32() first`);
-  }
-  return ts.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
-}
 
 /** A one-element tensor holding a scalar operand. */
 function scalar(v: number, like: Tensor): Tensor {

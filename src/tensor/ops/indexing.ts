@@ -2,6 +2,7 @@
 // Indices are plain Int32Arrays (with a shape where the op needs one); they carry no gradient.
 
 import { kernelsFor, record, release } from '../autograd.js';
+import { computeDtype } from '../dtype.js';
 import { TensorError, fmtShape } from '../errors.js';
 import { normDim, numel } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -21,14 +22,9 @@ function checkIndices(op: string, idx: Int32Array, n: number): void {
   }
 }
 
-function floatDtype(op: string, t: Tensor): 'float32' | 'float64' {
-  if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new TensorError(op, `${t.dtype} tensors are storage only; call toFloat32() first`);
-  return t.dtype;
-}
-
 /** Rows idx of x along dim: out has size idx.length there. */
 export function indexSelect(x: Tensor, dim: number, idx: Int32Array): Tensor {
-  const dtype = floatDtype('indexSelect', x);
+  const dtype = computeDtype('indexSelect', x);
   const d = normDim('indexSelect', dim, x.rank);
   const n = x.shape[d]!;
   checkIndices('indexSelect', idx, n);
@@ -61,7 +57,7 @@ export function embedding(weight: Tensor, ids: IndexTensor): Tensor {
 
 /** x with src added at rows idx along dim (idx may repeat: contributions add up). */
 export function indexAdd(x: Tensor, dim: number, idx: Int32Array, src: Tensor): Tensor {
-  const dtype = floatDtype('indexAdd', x);
+  const dtype = computeDtype('indexAdd', x);
   const d = normDim('indexAdd', dim, x.rank);
   const n = x.shape[d]!;
   const expected = x.shape.map((s, i) => (i === d ? idx.length : s));
@@ -92,7 +88,7 @@ function contiguousCopy(x: Tensor, dtype: 'float32' | 'float64'): Tensor {
 
 /** out[..., j, ...] = x[..., index[..., j, ...], ...] along dim (torch.gather); index has out's shape. */
 export function gather(x: Tensor, dim: number, index: IndexTensor): Tensor {
-  const dtype = floatDtype('gather', x);
+  const dtype = computeDtype('gather', x);
   const d = normDim('gather', dim, x.rank);
   if (index.shape.length !== x.rank || index.shape.some((s, i) => i !== d && s !== x.shape[i]) || numel(index.shape) !== index.data.length) {
     throw new TensorError('gather', `index ${fmtShape(index.shape)} must match x ${fmtShape(x.shape)} outside dimension ${d}`);
@@ -118,7 +114,7 @@ export function gather(x: Tensor, dim: number, index: IndexTensor): Tensor {
 
 /** The k largest entries of each row of the last dimension, descending (no gradient). */
 export function topk(x: Tensor, k: number): { values: Tensor; indices: IndexTensor } {
-  const dtype = floatDtype('topk', x);
+  const dtype = computeDtype('topk', x);
   const n = x.shape[x.rank - 1]!;
   if (!Number.isInteger(k) || k < 0 || k > n) throw new TensorError('topk', `k = ${k} is not in [0, ${n}] for x ${fmtShape(x.shape)}`);
   const rows = n === 0 ? 0 : x.size / n;

@@ -2,18 +2,12 @@
 // and rotary position embedding.
 
 import { kernelsFor, record, release } from '../autograd.js';
+import { computeDtype } from '../dtype.js';
 import { TensorError, fmtShape } from '../errors.js';
 import { normDim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { dense, empty } from '../tensor.js';
 import { contiguous, transpose } from './views.js';
-
-function floatOnly(op: string, ...ts: Tensor[]): 'float32' | 'float64' {
-  for (const t of ts) {
-    if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new TensorError(op, `${t.dtype} tensors are storage only; call toFloat32() first`);
-  }
-  return ts.some((t) => t.dtype === 'float64') ? 'float64' : 'float32';
-}
 
 /** Runs a last-dimension op on another dimension by moving that dimension last and back. */
 function alongDim(x: Tensor, dim: number, op: string, fn: (x: Tensor) => Tensor): Tensor {
@@ -28,7 +22,7 @@ function alongDim(x: Tensor, dim: number, op: string, fn: (x: Tensor) => Tensor)
 }
 
 function rowwise(op: 'softmax' | 'logSoftmax', x: Tensor): Tensor {
-  const dtype = floatOnly(op, x);
+  const dtype = computeDtype(op, x);
   const n = x.shape[x.rank - 1] ?? 1;
   const rows = n === 0 ? 0 : x.size / n;
   const xc = contiguous(x);
@@ -52,7 +46,7 @@ export const logSoftmax = (x: Tensor, dim = -1): Tensor => alongDim(x, dim, 'log
 
 /** y = x · rsqrt(mean(x²) + eps) · weight over the last dimension. */
 export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
-  const dtype = floatOnly('rmsNorm', x, weight);
+  const dtype = computeDtype('rmsNorm', x, weight);
   const n = x.shape[x.rank - 1]!;
   if (weight.rank !== 1 || weight.shape[0] !== n) throw new TensorError('rmsNorm', `weight ${fmtShape(weight.shape)} does not match the last dimension of x ${fmtShape(x.shape)}`);
   const rows = x.size / n;
@@ -74,7 +68,7 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
 
 /** silu(gate) ⊙ up, the gated unit of a SwiGLU feed-forward layer. */
 export function swiglu(gate: Tensor, up: Tensor): Tensor {
-  const dtype = floatOnly('swiglu', gate, up);
+  const dtype = computeDtype('swiglu', gate, up);
   if (gate.rank !== up.rank || gate.shape.some((d, i) => d !== up.shape[i])) throw new TensorError('swiglu', `gate ${fmtShape(gate.shape)} and up ${fmtShape(up.shape)} differ`);
   const gc = contiguous(gate);
   const uc = contiguous(up);
@@ -101,7 +95,7 @@ export interface RopeOptions {
  * the angles of position pos[b·T + t], read from tables cos/sin [P, D/2] (see nn's rope tables).
  */
 export function rope(x: Tensor, cos: Tensor, sin: Tensor, pos: Int32Array, opts: RopeOptions): Tensor {
-  const dtype = floatOnly('rope', x, cos, sin);
+  const dtype = computeDtype('rope', x, cos, sin);
   if (x.rank < 3) throw new TensorError('rope', `x must be [..., T, H, D], got ${fmtShape(x.shape)}`);
   const D = x.shape[x.rank - 1]!;
   const H = x.shape[x.rank - 2]!;

@@ -2,6 +2,7 @@
 // softmax copy of the [rows, vocab] logits is kept (GRPO and SFT both reduce to these).
 
 import { kernelsFor, record } from '../autograd.js';
+import { computeDtype } from '../dtype.js';
 import { TensorError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { dense, empty } from '../tensor.js';
@@ -14,7 +15,7 @@ import { contiguous } from './views.js';
  * to ignore (log-prob 0, no gradient).
  */
 export function tokenLogprobs(logits: Tensor, targets: Int32Array): Tensor {
-  if (logits.dtype !== 'float32' && logits.dtype !== 'float64') throw new TensorError('tokenLogprobs', `${logits.dtype} logits: call toFloat32() first`);
+  computeDtype('tokenLogprobs', logits);
   const V = logits.shape[logits.rank - 1] ?? 0;
   const rows = V === 0 ? 0 : logits.size / V;
   if (targets.length !== rows) throw new TensorError('tokenLogprobs', `${targets.length} targets for ${rows} rows of logits ${fmtShape(logits.shape)}`);

@@ -1,6 +1,7 @@
 // Reductions along dimensions: sum, mean, max (gradient to the arg-max), argmax.
 
 import { kernelsFor, record } from '../autograd.js';
+import { computeDtype } from '../dtype.js';
 import { TensorError, fmtShape } from '../errors.js';
 import { denseStrides, normDim, numel } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -20,7 +21,7 @@ function reducedShape(t: Tensor, dims: readonly number[], keepdim: boolean): num
 
 /** Σ over dims (all by default). */
 export function sum(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
-  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new TensorError('sum', `${x.dtype} tensors are storage only`);
+  computeDtype('sum', x);
   const ds = normDims('sum', x, dims);
   const k = kernelsFor(x);
   let cur = contiguous(x);
@@ -52,7 +53,7 @@ export function mean(x: Tensor, dims?: number | readonly number[], keepdim = fal
 }
 
 function maxAlong(x: Tensor, dim: number): { values: Tensor; indices: Int32Array; outer: number; n: number; inner: number } {
-  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new TensorError('max', `${x.dtype} tensors are storage only`);
+  computeDtype('max', x);
   if (x.shape[dim] === 0) throw new TensorError('max', `cannot take the max over an empty dimension ${dim} of ${fmtShape(x.shape)}`);
   const xc = contiguous(x);
   const outer = numel(x.shape.slice(0, dim));

@@ -15,7 +15,7 @@ export function strided(t: Tensor, strides: Shape = t.strides): StridedArg {
 
 /** A dense copy of t (always a new tensor). */
 export function clone(t: Tensor): Tensor {
-  const out = empty(t.shape, t.dtype === 'float64' ? 'float64' : t.dtype);
+  const out = empty(t.shape, t.dtype);
   kernelsFor(t).copy(strided(out), strided(t), t.shape);
   return record(out, 'clone', [t], [], (g) => [view(g, g.shape, g.strides, g.offset)]);
 }
