@@ -54,6 +54,8 @@ export type DeepseekV3Config = Readonly<
     scoring_func: 'sigmoid' | 'softmax';
     topk_method: 'noaux_tc' | 'greedy' | 'group_limited_greedy';
     norm_topk_prob: boolean;
+    /** Weight α of the complementary sequence-wise balance loss (training only). */
+    aux_loss_alpha: number;
     first_k_dense_replace: number;
     moe_layer_freq: number;
     // # mla
@@ -102,6 +104,8 @@ export const DEFAULTS = {
     scoring_func: 'sigmoid',
     topk_method: 'noaux_tc',
     norm_topk_prob: true,
+    // V3 paper §4.2: "an extremely small" α = 0.0001 (HF's class default 0.001 was V2's).
+    aux_loss_alpha: 0.0001,
     first_k_dense_replace: 0,
     moe_layer_freq: 1,
     // Absent means the checkpoint holds no MTP layer to load.
@@ -219,6 +223,7 @@ function readDeepseek(r: FieldReader): DeepseekV3Config {
     scoring_func: r.oneOf('scoring_func', ['sigmoid', 'softmax'], d.scoring_func),
     topk_method: r.oneOf('topk_method', ['noaux_tc', 'greedy', 'group_limited_greedy'], d.topk_method),
     norm_topk_prob: r.bool('norm_topk_prob', d.norm_topk_prob),
+    aux_loss_alpha: r.nonNegative('aux_loss_alpha', d.aux_loss_alpha),
     first_k_dense_replace: r.int('first_k_dense_replace', { min: 0, default: d.first_k_dense_replace }),
     moe_layer_freq: r.int('moe_layer_freq', { default: d.moe_layer_freq }),
     // # mla

@@ -38,6 +38,7 @@ const deepseek671B = {
   scoring_func: 'sigmoid',
   topk_method: 'noaux_tc',
   norm_topk_prob: true,
+  aux_loss_alpha: 0.0001,
   first_k_dense_replace: 3,
   moe_layer_freq: 1,
   // # mla

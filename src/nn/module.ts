@@ -7,11 +7,21 @@ import * as T from '../tensor/index.js';
 
 export class Module {
   private readonly params = new Map<string, Tensor>();
+  private readonly buffers = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
 
   /** Registers (or replaces, e.g. when loading a checkpoint) a parameter under a local name. */
   protected param(name: string, t: Tensor): Tensor {
     this.params.set(name, t);
+    return t;
+  }
+
+  /**
+   * Registers (or replaces) a buffer: state saved with the checkpoint but not trained by gradients
+   * (e.g. DeepSeek-V3's router bias, which has its own update rule).
+   */
+  protected buffer(name: string, t: Tensor): Tensor {
+    this.buffers.set(name, t);
     return t;
   }
 
@@ -31,6 +41,15 @@ export class Module {
 
   parameters(): Tensor[] {
     return this.namedParameters().map(([, t]) => t);
+  }
+
+  /** Parameters and buffers under their dotted names: everything a checkpoint holds. */
+  namedTensors(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, t] of this.params) out.push([prefix + n, t]);
+    for (const [n, t] of this.buffers) out.push([prefix + n, t]);
+    for (const [n, c] of this.children) out.push(...c.namedTensors(`${prefix}${n}.`));
+    return out;
   }
 }
 

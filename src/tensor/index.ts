@@ -15,7 +15,7 @@ export type { GradNode } from './tensor.js';
 
 export { full, ones, rand, randn, tensor, toFloat32, toFloat64, toHalf, zeros } from './ops/create.js';
 export type { CreateOptions } from './ops/create.js';
-export { cat, clone, contiguous, expand, permute, reshape, slice, split, squeeze, sumTo, transpose, unsqueeze } from './ops/views.js';
+export { assign, cat, clone, contiguous, expand, permute, reshape, slice, split, squeeze, sumTo, transpose, unsqueeze } from './ops/views.js';
 export {
   abs, add, affine, clamp, div, eq, exp, ge, gt, le, log, lt, maximum, minimum, mul, ne, neg, pow, relu, rsqrt, sigmoid, silu, sqrt, square, sub, tanh, where,
 } from './ops/elementwise.js';

@@ -1,8 +1,9 @@
 // Views and layout: reshape, permute/transpose, slice, expand, squeeze/unsqueeze share storage;
 // contiguous() copies only when the layout requires it; cat copies into one new tensor.
 
-import { kernelsFor, record } from '../autograd.js';
+import { isGradEnabled, kernelsFor, record } from '../autograd.js';
 import type { StridedArg } from '../backend/kernels.js';
+import { computeDtype } from '../dtype.js';
 import { TensorError, fmtShape } from '../errors.js';
 import type { Shape } from '../shape.js';
 import { denseStrides, normDim, numel, sameShape } from '../shape.js';
@@ -176,4 +177,16 @@ export function split(t: Tensor, sizes: readonly number[], dim: number): Tensor[
     at += s;
     return part;
   });
+}
+
+/**
+ * Copies src into the (possibly strided) view dst, in place and outside autograd: the write path of
+ * KV caches and checkpoint loading. dst must not be part of a recorded graph.
+ */
+export function assign(dst: Tensor, src: Tensor): void {
+  if (!sameShape(dst.shape, src.shape)) throw new TensorError('assign', `source ${fmtShape(src.shape)} does not match destination ${fmtShape(dst.shape)}`);
+  computeDtype('assign', dst, src);
+  if (dst.dtype !== src.dtype) throw new TensorError('assign', `dtypes differ: destination ${dst.dtype}, source ${src.dtype}`);
+  if (dst.requiresGrad && isGradEnabled()) throw new TensorError('assign', 'the destination requires grad; write into it under noGrad()');
+  kernelsFor(dst, src).copy(strided(dst), strided(src), src.shape);
 }

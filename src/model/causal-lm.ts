@@ -1,0 +1,177 @@
+// The whole causal language model under Hugging Face names: `model.embed_tokens`, `model.layers.N.…`,
+// `model.norm` and `lm_head` (absent when the head is tied to the embedding), so parameter names are
+// checkpoint names. One class for DeepSeek-V3 and the dense Qwen2/Llama students; the config decides.
+//
+// Two modes: training (no cache; gradients through everything; the MoE balance loss returned) and
+// inference (a KVCache per batch of sequences; prefill then incremental decode).
+
+import os from 'node:os';
+
+import type { IndexTensor, Tensor } from '../tensor/index.js';
+import * as T from '../tensor/index.js';
+import { Embedding, Linear, Module, ModuleList, RMSNorm } from '../nn/index.js';
+import type { InitOptions } from '../nn/index.js';
+import type { ModelConfig } from './config.js';
+import { ConfigError, headDim } from './config.js';
+import { KVCache } from './kv-cache.js';
+import type { LayerContext } from './layers/context.js';
+import { DecoderLayer } from './layers/decoder.js';
+import type { MlaPath } from './layers/mla.js';
+import { MoE } from './layers/moe.js';
+import { Rotary, positionsFrom } from './layers/rotary.js';
+import { countParams } from './params.js';
+
+export interface ForwardOptions {
+  /** Rows in `ids` (equal-length sequences, row-major). Default 1. */
+  readonly batch?: number;
+  /** Inference: append to this cache and attend over everything in it. */
+  readonly cache?: KVCache | null;
+  /** MLA path without a cache (with one, the cache's layout decides). Default 'expanded'. */
+  readonly mla?: MlaPath;
+  /** Logits of every position (default) or only of each row's last one (prefill for generation). */
+  readonly logits?: 'all' | 'last';
+}
+
+export interface ForwardResult {
+  /** [B, T, vocab], or [B, 1, vocab] with logits: 'last'. */
+  readonly logits: Tensor;
+  /** Sum over MoE layers of the sequence-wise balance loss; null when not computed. */
+  readonly auxLoss: Tensor | null;
+  /** For each MoE layer in order: the share of token-slot assignments each expert received. */
+  readonly expertLoad: Float32Array[];
+}
+
+export interface LossResult extends ForwardResult {
+  /** Cross-entropy plus the balance loss: what training minimises. */
+  readonly loss: Tensor;
+  readonly ce: Tensor;
+}
+
+class DecoderStack extends Module {
+  readonly embed_tokens: Embedding;
+  readonly layers: ModuleList<DecoderLayer>;
+  readonly norm: RMSNorm;
+
+  constructor(cfg: ModelConfig, init: InitOptions) {
+    super();
+    this.embed_tokens = this.child('embed_tokens', new Embedding(cfg.vocab_size, cfg.hidden_size, init));
+    this.layers = this.child('layers', new ModuleList(Array.from({ length: cfg.num_hidden_layers }, (_, i) => new DecoderLayer(cfg, i, init))));
+    this.norm = this.child('norm', new RMSNorm(cfg.hidden_size, cfg.rms_norm_eps));
+  }
+}
+
+export interface CreateModelOptions {
+  /** Seed of the initial weights (normal, std = 0.02 as HF's initializer_range). Default 0. */
+  readonly seed?: number;
+}
+
+export class CausalLM extends Module {
+  readonly model: DecoderStack;
+  readonly lm_head: Linear | null;
+  private readonly rotary: Rotary;
+
+  constructor(readonly config: ModelConfig, opts: CreateModelOptions = {}) {
+    super();
+    refuseOversized(config);
+    const init = { rng: new T.Rng(opts.seed ?? 0), std: 0.02 };
+    this.model = this.child('model', new DecoderStack(config, init));
+    this.lm_head = config.tie_word_embeddings ? null : this.child('lm_head', new Linear(config.hidden_size, config.vocab_size, init));
+    this.rotary = config.model_type === 'deepseek_v3'
+      ? new Rotary(config.qk_rope_head_dim, config.rope_theta, config.rope_scaling, true)
+      : new Rotary(headDim(config), config.rope_theta, config.rope_scaling, false);
+  }
+
+  /** A cache for `batch` sequences of up to `capacity` tokens (MLA: absorbed latent cache by default). */
+  newCache(batch: number, capacity: number, opts: { mla?: MlaPath } = {}): KVCache {
+    const path = opts.mla ?? 'absorbed';
+    const layers = this.model.layers.items;
+    return new KVCache(batch, capacity, layers.map((l) => l.cacheShape(path)), this.cacheLayout(path));
+  }
+
+  private cacheLayout(path: MlaPath): string {
+    return this.config.model_type === 'deepseek_v3' ? `mla-${path}` : 'gqa';
+  }
+
+  /**
+   * Runs the model on `ids` (batch rows of equal length). Under gradient recording (training) the
+   * balance loss is computed when the config's aux_loss_alpha is positive.
+   */
+  forward(ids: Int32Array, opts: ForwardOptions = {}): ForwardResult {
+    const B = opts.batch ?? 1;
+    if (!Number.isInteger(B) || B <= 0 || ids.length % B !== 0 || ids.length === 0) {
+      throw new RangeError(`forward: ${ids.length} token ids cannot form ${B} equal non-empty rows`);
+    }
+    const S = ids.length / B;
+    this.checkIds(ids);
+    const cache = opts.cache ?? null;
+    const path = this.pathFor(cache, opts.mla);
+    const start = cache ? cache.length : 0;
+    if (cache && cache.batch !== B) throw new RangeError(`forward: the cache holds ${cache.batch} sequences, the input has ${B} rows`);
+    const auxAlpha = T.isGradEnabled() && this.config.model_type === 'deepseek_v3' ? this.config.aux_loss_alpha : 0;
+    const ids2d: IndexTensor = { data: ids, shape: [B, S] };
+    let h = this.model.embed_tokens.forward(ids2d);
+    const positions = positionsFrom(start, B, S);
+    const auxLosses: Tensor[] = [];
+    const expertLoad: Float32Array[] = [];
+    this.model.layers.items.forEach((layer, i) => {
+      const ctx: LayerContext = { batch: B, steps: S, positions, rotary: this.rotary, cache, layerIndex: i };
+      const run = () => layer.forward(h, ctx, path, auxAlpha);
+      // Without a tape nothing else needs a layer's intermediates: free them layer by layer.
+      const out = T.isGradEnabled() ? run() : T.tidy(run);
+      h = out.h;
+      if (out.auxLoss) auxLosses.push(out.auxLoss);
+      if (out.load) expertLoad.push(out.load);
+    });
+    cache?.commit(S);
+    const last = opts.logits === 'last' ? T.slice(h, 1, S - 1, S) : h;
+    const normed = this.model.norm.forward(last);
+    const logits = this.lm_head ? this.lm_head.forward(normed) : T.matmul(normed, T.transpose(this.model.embed_tokens.weight, 0, 1));
+    const auxLoss = auxLosses.length === 0 ? null : auxLosses.reduce((a, b) => T.add(a, b));
+    return { logits, auxLoss, expertLoad };
+  }
+
+  /** Mean next-token cross-entropy against `targets` (one per id; negative = ignored) plus the balance loss. */
+  loss(ids: Int32Array, targets: Int32Array, opts: Omit<ForwardOptions, 'cache' | 'logits'> = {}): LossResult {
+    if (targets.length !== ids.length) throw new RangeError(`loss: ${targets.length} targets for ${ids.length} token ids`);
+    const out = this.forward(ids, opts);
+    const V = this.config.vocab_size;
+    const ce = T.crossEntropy(T.reshape(out.logits, [ids.length, V]), targets);
+    const loss = out.auxLoss ? T.add(ce, out.auxLoss) : ce;
+    return { ...out, loss, ce };
+  }
+
+  /** The aux-loss-free balancing step for every MoE layer (call after each optimizer step). */
+  updateRouterBias(gamma: number): void {
+    for (const layer of this.model.layers.items) if (layer.mlp instanceof MoE) layer.mlp.updateBias(gamma);
+  }
+
+  /** Frees the rotary tables (parameters are freed by disposing them). */
+  dispose(): void {
+    this.rotary.dispose();
+    for (const [, t] of this.namedTensors()) t.dispose();
+  }
+
+  private pathFor(cache: KVCache | null, requested: MlaPath | undefined): MlaPath {
+    if (!cache) return requested ?? 'expanded';
+    const path: MlaPath = cache.layout === 'mla-expanded' ? 'expanded' : 'absorbed';
+    if (cache.layout !== this.cacheLayout(path)) throw new RangeError(`forward: a ${cache.layout} cache does not fit this ${this.config.model_type} model; create it with model.newCache()`);
+    return path;
+  }
+
+  private checkIds(ids: Int32Array): void {
+    const V = this.config.vocab_size;
+    for (let i = 0; i < ids.length; i++) {
+      if (!(ids[i]! >= 0 && ids[i]! < V)) throw new RangeError(`forward: token id ${ids[i]} at position ${i} is outside the vocabulary (0 … ${V - 1})`);
+    }
+  }
+}
+
+/** Refuses, with the figures, a model whose float32 weights could not fit in this machine's memory. */
+function refuseOversized(cfg: ModelConfig): void {
+  const params = countParams(cfg).total;
+  const bytes = params * 4;
+  if (bytes > os.totalmem()) {
+    const gb = (n: number) => (n / 1e9).toFixed(1);
+    throw new ConfigError('', `this config has ${gb(params)}B parameters (${gb(bytes)} GB in float32) and cannot be instantiated on a machine with ${gb(os.totalmem())} GB of memory; use it for counting and planning (r1ts inspect), or run it through an engine such as llama.cpp or vLLM`);
+  }
+}
