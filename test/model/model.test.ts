@@ -1,0 +1,133 @@
+// Model behaviour that needs no outside oracle: the absorbed MLA path equals the expanded one, cached
+// incremental decode equals one full forward pass, MLA's cache is the size the formula says, the
+// aux-loss-free bias follows its sign rule, and bad input is refused with a message.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ModelConfig } from '../../src/model/index.js';
+import { CausalLM, getPreset } from '../../src/model/index.js';
+import * as T from '../../src/tensor/index.js';
+import { TINY_MODELS, tinyV2Lite, tinyV3, tokens } from './tiny-configs.js';
+
+function values(t: T.Tensor): Float32Array {
+  return Float32Array.from(T.dense(T.contiguous(t)));
+}
+
+/** max |a − b| / max |a|: differences relative to the logits' scale. */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(a[i]!));
+  }
+  return d / m;
+}
+
+// float32 with a different summation order on each path: differences are a few ulps of the logits.
+const TOL = 1e-5;
+
+test('absorbed MLA gives the logits of expanded MLA (q_lora + YaRN, and plain q_proj)', () => {
+  for (const cfg of [tinyV3, tinyV2Lite]) {
+    const m = new CausalLM(cfg, { seed: 3 });
+    const ids = tokens(2 * 20, cfg.vocab_size, 1);
+    T.noGrad(() => {
+      const expanded = values(m.forward(ids, { batch: 2, mla: 'expanded' }).logits);
+      const absorbed = values(m.forward(ids, { batch: 2, mla: 'absorbed' }).logits);
+      assert.ok(relDiff(expanded, absorbed) < TOL, `${cfg.model_type}: ${relDiff(expanded, absorbed)}`);
+    });
+    m.dispose();
+  }
+});
+
+test('prefill + incremental decode with the cache gives the logits of one full forward pass', () => {
+  const B = 2;
+  const S = 12;
+  const prompt = 7;
+  const cases: [string, ModelConfig, 'absorbed' | 'expanded'][] = [
+    ['v3 absorbed', tinyV3, 'absorbed'],
+    ['v3 expanded', tinyV3, 'expanded'],
+    ['v2-lite absorbed', tinyV2Lite, 'absorbed'],
+    ['qwen2', TINY_MODELS.tinyQwen2, 'absorbed'],
+    ['llama', TINY_MODELS.tinyLlama, 'absorbed'],
+  ];
+  for (const [name, cfg, mla] of cases) {
+    const m = new CausalLM(cfg, { seed: 5 });
+    const V = cfg.vocab_size;
+    const ids = tokens(B * S, V, 2);
+    T.noGrad(() => {
+      const full = values(m.forward(ids, { batch: B }).logits); // [B, S, V]
+      const cache = m.newCache(B, 16, { mla });
+      const rows = (from: number, to: number) => Int32Array.from({ length: B * (to - from) }, (_, i) => ids[Math.floor(i / (to - from)) * S + from + (i % (to - from))]!);
+      const pre = values(m.forward(rows(0, prompt), { batch: B, cache, logits: 'last' }).logits); // [B, 1, V]
+      const want = (s: number) => Float32Array.from({ length: B * V }, (_, i) => full[(Math.floor(i / V) * S + s) * V + (i % V)]!);
+      assert.ok(relDiff(want(prompt - 1), pre) < TOL, `${name} prefill`);
+      for (let s = prompt; s < S; s++) {
+        const step = values(m.forward(rows(s, s + 1), { batch: B, cache }).logits);
+        assert.ok(relDiff(want(s), step) < TOL, `${name} decode step ${s}: ${relDiff(want(s), step)}`);
+      }
+      assert.equal(cache.length, S);
+      cache.dispose();
+    });
+    m.dispose();
+  }
+});
+
+test('the absorbed MLA cache holds kv_lora_rank + rope dims per token per layer', () => {
+  const m = new CausalLM(tinyV3, { seed: 1 });
+  const cfg = tinyV3 as Extract<ModelConfig, { model_type: 'deepseek_v3' }>;
+  const absorbed = m.newCache(1, 8, { mla: 'absorbed' });
+  const expanded = m.newCache(1, 8, { mla: 'expanded' });
+  const L = cfg.num_hidden_layers;
+  assert.equal(absorbed.elementsPerToken(), L * (cfg.kv_lora_rank + cfg.qk_rope_head_dim));
+  assert.equal(expanded.elementsPerToken(), L * cfg.num_attention_heads * (cfg.qk_nope_head_dim + cfg.qk_rope_head_dim + cfg.v_head_dim));
+  absorbed.dispose();
+  expanded.dispose();
+  m.dispose();
+});
+
+test('aux-loss-free balancing: each bias moves by γ toward the mean load, from the loads since the last update', () => {
+  const m = new CausalLM(tinyV3, { seed: 9 });
+  const ids = tokens(3 * 10, tinyV3.vocab_size, 4);
+  const loads: Float32Array[] = [];
+  for (let step = 0; step < 2; step++) {
+    T.tidy(() => {
+      const out = m.loss(ids.map((x) => (x + step * 5) % tinyV3.vocab_size), ids, { batch: 3 });
+      loads.push(...out.expertLoad);
+    });
+  }
+  // A forward without gradients (inference) must not count toward the balance.
+  T.noGrad(() => m.forward(ids, { batch: 3 }));
+  const moeLayers = m.model.layers.items.filter((l) => 'gate' in l.mlp);
+  assert.equal(moeLayers.length, 2);
+  const gamma = 0.001;
+  m.updateRouterBias(gamma);
+  moeLayers.forEach((layer, j) => {
+    // Both passes had the same number of tokens, so summed shares rank experts as summed counts do.
+    const total = loads[j]!.map((x, e) => x + loads[j + 2]![e]!);
+    const mean = total.reduce((a, b) => a + b, 0) / total.length;
+    const bias = values((layer.mlp as unknown as { gate: { e_score_correction_bias: T.Tensor } }).gate.e_score_correction_bias);
+    bias.forEach((b, e) => assert.equal(b, Math.fround(gamma * Math.sign(mean - total[e]!)), `layer ${j} expert ${e}`));
+    assert.ok(Math.abs(total.reduce((a, b) => a + b, 0) - 2) < 1e-5, 'each pass shares out all assignments');
+  });
+  // A second update with no training pass in between sees no load and leaves the bias alone.
+  const before = moeLayers.map((l) => values((l.mlp as unknown as { gate: { e_score_correction_bias: T.Tensor } }).gate.e_score_correction_bias));
+  m.updateRouterBias(gamma);
+  moeLayers.forEach((l, j) => assert.deepEqual(values((l.mlp as unknown as { gate: { e_score_correction_bias: T.Tensor } }).gate.e_score_correction_bias), before[j]));
+  m.dispose();
+});
+
+test('bad input is refused with a message that says what to do', () => {
+  const m = new CausalLM(tinyV3, { seed: 1 });
+  assert.throws(() => m.forward(Int32Array.from([1, 97])), /token id 97 at position 1 is outside the vocabulary \(0 … 96\)/);
+  assert.throws(() => m.forward(Int32Array.from([1, 2, 3]), { batch: 2 }), /3 token ids cannot form 2 equal non-empty rows/);
+  const cache = m.newCache(1, 4);
+  T.noGrad(() => m.forward(Int32Array.from([1, 2, 3]), { cache }));
+  assert.throws(() => T.noGrad(() => m.forward(Int32Array.from([4, 5]), { cache })), /5 tokens do not fit the cache capacity of 4; create a larger cache/);
+  const dense = new CausalLM(TINY_MODELS.tinyQwen2, { seed: 1 });
+  assert.throws(() => T.noGrad(() => dense.forward(Int32Array.from([1]), { cache })), /a mla-absorbed cache does not fit this qwen2 model/);
+  assert.throws(() => new CausalLM(getPreset('deepseek-r1')), /671\.0B parameters .* cannot be instantiated/);
+  cache.dispose();
+  m.dispose();
+  dense.dispose();
+});
