@@ -44,8 +44,8 @@ function mlaParams(c: DeepseekV3Config): number {
   const kvA = d * (c.kv_lora_rank + c.qk_rope_head_dim) + c.kv_lora_rank;
   const kvB = c.kv_lora_rank * h * (c.qk_nope_head_dim + c.v_head_dim);
   const o = h * c.v_head_dim * d;
-  // attention_bias puts a bias on the first q projection, kv_a and o (HF DeepseekV3Attention).
-  const bias = c.attention_bias ? (c.q_lora_rank ?? h * qkHead) + c.kv_lora_rank + c.qk_rope_head_dim + d : 0;
+  // attention_bias puts a bias on q_a (never on a plain q_proj), kv_a and o (HF DeepseekV3Attention).
+  const bias = c.attention_bias ? (c.q_lora_rank ?? 0) + c.kv_lora_rank + c.qk_rope_head_dim + d : 0;
   return q + kvA + kvB + o + bias;
 }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ModelConfig } from '../../src/model/index.js';
-import { CausalLM, getPreset } from '../../src/model/index.js';
+import { CausalLM, countParams, getPreset, parseConfig } from '../../src/model/index.js';
 import * as T from '../../src/tensor/index.js';
 import { TINY_MODELS, tinyV2Lite, tinyV3, tokens } from './tiny-configs.js';
 
@@ -130,4 +130,24 @@ test('bad input is refused with a message that says what to do', () => {
   cache.dispose();
   m.dispose();
   dense.dispose();
+});
+
+test('the instantiated model holds exactly the parameters countParams computes from the config', () => {
+  const variants: ModelConfig[] = [
+    ...Object.values(TINY_MODELS),
+    getPreset('tiny-moe'),
+    parseConfig({ ...tinyV3, attention_bias: true }),
+    parseConfig({ ...tinyV2Lite, attention_bias: true }),
+    parseConfig({ ...TINY_MODELS.tinyLlama, attention_bias: true, tie_word_embeddings: true }),
+  ];
+  for (const cfg of variants) {
+    const m = new CausalLM(cfg);
+    const held = m.parameters().reduce((n, p) => n + p.size, 0);
+    const buffers = m.namedTensors().length - m.parameters().length;
+    // The router bias is a buffer here (its update rule is not gradient descent); countParams counts it.
+    const routerBias = m.namedTensors().filter(([n]) => n.endsWith('e_score_correction_bias')).reduce((n, [, t]) => n + t.size, 0);
+    assert.equal(buffers, m.namedTensors().filter(([n]) => n.endsWith('e_score_correction_bias')).length);
+    assert.equal(held + routerBias, countParams(cfg).total, `${cfg.model_type} ${JSON.stringify({ bias: 'attention_bias' in cfg && cfg.attention_bias })}`);
+    m.dispose();
+  }
 });

@@ -40,17 +40,19 @@ export class MultiHeadLatentAttention extends Module {
     this.vDim = cfg.v_head_dim;
     this.rank = cfg.kv_lora_rank;
     const qHead = this.nope + this.ropeDim;
+    // attention_bias (off in every released V3) biases the input-side projections and o, as HF does.
+    const biased = { ...init, bias: cfg.attention_bias };
     if (cfg.q_lora_rank === null) {
       this.q_proj = this.child('q_proj', new Linear(d, this.heads * qHead, init));
     } else {
-      this.q_a_proj = this.child('q_a_proj', new Linear(d, cfg.q_lora_rank, init));
+      this.q_a_proj = this.child('q_a_proj', new Linear(d, cfg.q_lora_rank, biased));
       this.q_a_layernorm = this.child('q_a_layernorm', new RMSNorm(cfg.q_lora_rank, cfg.rms_norm_eps));
       this.q_b_proj = this.child('q_b_proj', new Linear(cfg.q_lora_rank, this.heads * qHead, init));
     }
-    this.kv_a_proj_with_mqa = this.child('kv_a_proj_with_mqa', new Linear(d, this.rank + this.ropeDim, init));
+    this.kv_a_proj_with_mqa = this.child('kv_a_proj_with_mqa', new Linear(d, this.rank + this.ropeDim, biased));
     this.kv_a_layernorm = this.child('kv_a_layernorm', new RMSNorm(this.rank, cfg.rms_norm_eps));
     this.kv_b_proj = this.child('kv_b_proj', new Linear(this.rank, this.heads * (this.nope + this.vDim), init));
-    this.o_proj = this.child('o_proj', new Linear(this.heads * this.vDim, d, init));
+    this.o_proj = this.child('o_proj', new Linear(this.heads * this.vDim, d, biased));
     // The softmax scale covers the whole query head (nope + rope) and YaRN's mscale², on both paths.
     this.scale = attentionScale(qHead, cfg.rope_scaling);
   }
