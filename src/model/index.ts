@@ -22,3 +22,10 @@ export type { LayerCacheShape } from './kv-cache.js';
 export type { MlaPath } from './layers/mla.js';
 export { dispatchPlan, selectExperts } from './layers/routing.js';
 export type { DispatchPlan, RoutingRule } from './layers/routing.js';
+export {
+  CheckpointError, CheckpointReader, decodeFp8E4M3, dequantizeBlocks, FP8_BLOCK, FP8_E4M3_VALUES, isWeightDtype, loadWeights,
+  SafetensorsFile, saveModel, scaleGridShape, writeCheckpoint, writeSafetensors,
+} from './io/index.js';
+export type {
+  CheckpointDtype, LoadOptions, LoadResult, SafetensorsDtype, SaveOptions, TensorInfo, WeightDtype, WritableDtype, WriteCheckpointOptions, WriteEntry,
+} from './io/index.js';

@@ -21,7 +21,7 @@ export function isObject(v: unknown): v is Json {
 }
 
 /** How a bad value is shown in a message: JSON, so that "8" (a string) and 8 (a number) differ. */
-function show(v: unknown): string {
+export function show(v: unknown): string {
   if (v === undefined) return 'undefined';
   try {
     const s = JSON.stringify(v);

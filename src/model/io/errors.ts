@@ -12,8 +12,4 @@ export class CheckpointError extends Error {
   }
 }
 
-/** A value as it appears in a message: JSON (so "8" and 8 differ), cut short. */
-export function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
+export { show } from '../validate.js';

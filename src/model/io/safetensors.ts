@@ -9,6 +9,7 @@ import * as T from '../../tensor/index.js';
 import { isObject } from '../validate.js';
 import { CheckpointError, show } from './errors.js';
 import { decodeFp8E4M3 } from './fp8.js';
+import { bytesOf } from './storage.js';
 
 /** Bytes per element of every dtype a header may name; all of them can be listed, not all decoded. */
 const ITEM_BYTES = {
@@ -18,20 +19,23 @@ const ITEM_BYTES = {
   U64: 8, I64: 8, F64: 8,
 } as const;
 
-export type SafetensorsDtype = keyof typeof ITEM_BYTES;
 /** The dtypes that decode to float32 weights. */
-export type WeightDtype = 'F32' | 'F16' | 'BF16' | 'F8_E4M3';
-/** The dtypes writeSafetensors produces. */
-export type WritableDtype = 'F32' | 'BF16' | 'F16';
-
-const WEIGHT_DTYPES: readonly SafetensorsDtype[] = ['F32', 'F16', 'BF16', 'F8_E4M3'];
-const HALF_OF = { BF16: 'bfloat16', F16: 'float16' } as const;
-
+const WEIGHT_DTYPES = ['F32', 'F16', 'BF16', 'F8_E4M3'] as const;
 /** The safetensors dtype that holds each tensor-engine storage dtype bit for bit. */
 export const FILE_DTYPE = { float32: 'F32', bfloat16: 'BF16', float16: 'F16' } as const;
+const HALF_OF = { BF16: 'bfloat16', F16: 'float16' } as const;
+
+export type SafetensorsDtype = keyof typeof ITEM_BYTES;
+export type WeightDtype = (typeof WEIGHT_DTYPES)[number];
+/** The dtypes writeSafetensors produces. */
+export type WritableDtype = (typeof FILE_DTYPE)[keyof typeof FILE_DTYPE];
+
+export function itemBytes(dtype: SafetensorsDtype): number {
+  return ITEM_BYTES[dtype];
+}
 
 export function isWeightDtype(dtype: SafetensorsDtype): dtype is WeightDtype {
-  return WEIGHT_DTYPES.includes(dtype);
+  return (WEIGHT_DTYPES as readonly string[]).includes(dtype);
 }
 
 export interface TensorInfo {
@@ -60,10 +64,6 @@ function staging(): Uint8Array {
   return (stagingBuffer ??= new Uint8Array(CHUNK_BYTES));
 }
 
-function bytesOf(a: ArrayBufferView): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
 function isDtype(v: unknown): v is SafetensorsDtype {
   return typeof v === 'string' && Object.hasOwn(ITEM_BYTES, v);
 }
@@ -74,16 +74,18 @@ function isCounts(v: unknown): v is number[] {
 
 /** One tensor's header entry, checked against the data region of `dataBytes` bytes starting at `dataStart`. */
 function parseEntry(path: string, name: string, v: unknown, dataStart: number, dataBytes: number): Entry {
-  const bad = (what: string): CheckpointError => new CheckpointError(path, `tensor "${name}" ${what}; the file is corrupt or not a safetensors file`);
-  if (!isObject(v)) throw bad(`must be an object {dtype, shape, data_offsets}, got ${show(v)}`);
+  const bad = (what: string): CheckpointError => new CheckpointError(path, `tensor "${name}" ${what}`);
+  const corrupt = 'the header is corrupt or this is not a safetensors file';
+  if (!isObject(v)) throw bad(`must be an object {dtype, shape, data_offsets}, got ${show(v)}; ${corrupt}`);
   const { dtype, shape, data_offsets: offsets } = v;
-  if (!isDtype(dtype)) throw bad(`has unknown dtype ${show(dtype)} (known: ${Object.keys(ITEM_BYTES).join(', ')})`);
-  if (!isCounts(shape)) throw bad(`has shape ${show(shape)}, not a list of non-negative integers`);
-  if (!isCounts(offsets) || offsets.length !== 2) throw bad(`has data_offsets ${show(offsets)}, not [begin, end] in bytes`);
+  if (!isDtype(dtype)) throw bad(`has dtype ${show(dtype)}, which r1ts does not know (known: ${Object.keys(ITEM_BYTES).join(', ')})`);
+  if (!isCounts(shape)) throw bad(`has shape ${show(shape)}, not a list of non-negative integers; ${corrupt}`);
+  if (!isCounts(offsets) || offsets.length !== 2) throw bad(`has data_offsets ${show(offsets)}, not [begin, end] in bytes; ${corrupt}`);
   const [begin, end] = offsets as [number, number];
-  if (begin > end || end > dataBytes) throw bad(`has data_offsets [${begin}, ${end}] outside the ${dataBytes}-byte data region`);
+  if (begin > end) throw bad(`has data_offsets [${begin}, ${end}] that end before they begin; ${corrupt}`);
+  if (end > dataBytes) throw bad(`has data_offsets [${begin}, ${end}] past the end of the ${dataBytes}-byte data region; the file is truncated (download it again) or corrupt`);
   const byteLength = shape.reduce((a, b) => a * b, 1) * ITEM_BYTES[dtype];
-  if (byteLength !== end - begin) throw bad(`has ${end - begin} bytes of data but ${dtype} ${T.fmtShape(shape)} needs ${byteLength}`);
+  if (byteLength !== end - begin) throw bad(`has ${end - begin} bytes of data but ${dtype} ${T.fmtShape(shape)} needs ${byteLength}; ${corrupt}`);
   return { dtype, shape: Object.freeze([...shape]), byteLength, position: dataStart + begin };
 }
 
@@ -113,9 +115,9 @@ function readHeader(path: string, fd: number): { entries: Map<string, Entry>; me
   const fail = (what: string): CheckpointError => new CheckpointError(path, what);
   const size = fstatSync(fd).size;
   if (size < 8) throw fail(`the file has ${size} bytes, too few for the 8-byte header length; it is truncated or not a safetensors file`);
-  const lengthBytes = new Uint8Array(8);
+  const lengthBytes = Buffer.alloc(8);
   readAt(path, fd, lengthBytes, 0);
-  const headerLength = Buffer.from(lengthBytes.buffer).readBigUInt64LE(0);
+  const headerLength = lengthBytes.readBigUInt64LE(0);
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
     throw fail(`the header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit; the file is corrupt or not a safetensors file`);
   }
@@ -299,7 +301,12 @@ export function writeSafetensors(path: string, entries: readonly WriteEntry[], m
   lengthBytes.writeBigUInt64LE(BigInt(headerBytes.length));
 
   const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'w');
+  } catch (e) {
+    throw new CheckpointError(path, `cannot create ${tmp} (${(e as Error).message})`);
+  }
   let complete = false;
   try {
     writeAll(fd, lengthBytes);
@@ -307,6 +314,8 @@ export function writeSafetensors(path: string, entries: readonly WriteEntry[], m
     for (const e of entries) writeData(fd, e);
     fsyncSync(fd);
     complete = true;
+  } catch (e) {
+    throw new CheckpointError(path, `writing failed (${(e as Error).message}); nothing was written under this name`);
   } finally {
     closeSync(fd);
     if (!complete) rmSync(tmp, { force: true });

@@ -63,7 +63,7 @@ export function toFloat32(t: Tensor): Tensor {
   if (t.dtype === 'float32') return t;
   const c = contiguous(t);
   const out = empty(t.shape, 'float32');
-  if (isHalf(t.dtype)) kernelsFor(out).halfToFloat(dense(out), c.data as Uint16Array, t.dtype, t.size);
+  if (isHalf(t.dtype)) kernelsFor(out).halfToFloat(dense(out), (c.data as Uint16Array).subarray(c.offset, c.offset + t.size), t.dtype, t.size);
   else dense(out).set(dense(c));
   c.dispose();
   return out;
