@@ -23,7 +23,7 @@ export const tinyV2Lite: ModelConfig = parseConfig({
   vocab_size: 61, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, first_k_dense_replace: 1,
   num_attention_heads: 2, num_key_value_heads: 2, q_lora_rank: null, kv_lora_rank: 12,
   qk_nope_head_dim: 8, qk_rope_head_dim: 4, v_head_dim: 8,
-  n_routed_experts: 6, num_experts_per_tok: 2, n_group: 3, topk_group: 2, n_shared_experts: 2, moe_intermediate_size: 8,
+  n_routed_experts: 12, num_experts_per_tok: 2, n_group: 4, topk_group: 1, n_shared_experts: 2, moe_intermediate_size: 8,
   scoring_func: 'softmax', topk_method: 'group_limited_greedy', norm_topk_prob: false, routed_scaling_factor: 1.5,
   aux_loss_alpha: 0.01, max_position_embeddings: 128, rope_scaling: null,
 });
