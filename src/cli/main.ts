@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { doctor, formatDoctor } from './doctor.js';
 import { UsageError, reportError } from './errors.js';
 import { formatInspect, inspect } from './inspect.js';
+import { formatLogits, logits } from './logits.js';
 
 interface Command {
   readonly summary: string;
@@ -48,7 +49,42 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  logits: {
+    summary: 'print the next-token logits of a model for given token ids',
+    usage: [
+      'r1ts logits <model folder | preset> --tokens 1,2,3 [--all] [--json] [--top N] [--seed N]',
+      '',
+      '  --tokens  comma-separated input token ids (required)',
+      '  --all     logits of every position, not only the last',
+      '  --json    machine-readable output with the full logit vectors',
+      '  --top N   how many of the highest logits to list per position (default 10)',
+      '  --seed N  weight seed when the model is a preset (random weights; default 0)',
+      '',
+      'A model folder holds config.json and model.safetensors (or shards with model.safetensors.index.json).',
+    ].join('\n'),
+    run: (args) => {
+      const { values, positionals } = parseArgs({
+        args,
+        options: { tokens: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' }, top: { type: 'string' }, seed: { type: 'string' } },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (positionals.length !== 1) throw new UsageError('logits takes one model: a model folder or a preset name');
+      if (values.tokens === undefined) throw new UsageError('logits needs --tokens, e.g. --tokens 1,2,3');
+      const top = wholeNumber('--top', values.top, 10);
+      const report = logits(positionals[0]!, { tokens: values.tokens, all: values.all ?? false, seed: wholeNumber('--seed', values.seed, 0) });
+      console.log(values.json ? JSON.stringify(report) : formatLogits(report, top));
+      return 0;
+    },
+  },
 };
+
+/** A non-negative integer option, or its default when absent. */
+function wholeNumber(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} must be a non-negative integer, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

@@ -29,3 +29,5 @@ export {
 export type {
   CheckpointDtype, LoadOptions, LoadResult, SafetensorsDtype, SaveOptions, TensorInfo, WeightDtype, WritableDtype, WriteCheckpointOptions, WriteEntry,
 } from './io/index.js';
+export { loadPretrained, openModel } from './pretrained.js';
+export type { OpenedModel } from './pretrained.js';

@@ -2,10 +2,13 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { CausalLM, saveModel } from '../../src/model/index.js';
+import { TINY_MODELS, tokens } from '../model/tiny-configs.js';
+import { runOracle } from '../model/torch-oracle.js';
 import { availableBackends } from '../tensor/backends.js';
 
 const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
@@ -18,7 +21,7 @@ function r1ts(args: string[], env: Record<string, string> = {}): { code: number;
 test('--help lists the commands', () => {
   const { code, out } = r1ts(['--help']);
   assert.equal(code, 0);
-  for (const c of ['version', 'doctor', 'inspect']) assert.match(out, new RegExp(`^  ${c} `, 'm'));
+  for (const c of ['version', 'doctor', 'inspect', 'logits']) assert.match(out, new RegExp(`^  ${c} `, 'm'));
   assert.match(r1ts(['doctor', '--help']).out, /Usage: r1ts doctor \[--json\]/);
 });
 
@@ -72,4 +75,44 @@ test('inspect counts the 671B model from its config, and reads config files', ()
   const missing = r1ts(['inspect', 'no-such-model']);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /is neither a preset \(deepseek-v3, deepseek-r1/);
+});
+
+test('logits prints what the PyTorch reference computes from the same model folder', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'r1ts-cli-logits-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const cfg = TINY_MODELS.tinyLlama;
+  const m = new CausalLM(cfg, { seed: 4 });
+  saveModel(dir, m, cfg, { dtype: 'float32' });
+  m.dispose();
+  const ids = Array.from(tokens(5, cfg.vocab_size, 1));
+  const want = runOracle(dir, { tokens: [ids], dtype: 'float64' }).get('logits'); // [1, 5, V]
+  const { code, out, err } = r1ts(['logits', dir, '--tokens', ids.join(','), '--all', '--json']);
+  assert.equal(code, 0, err);
+  const report = JSON.parse(out) as { tokens: number[]; positions: { position: number; logits: number[] }[] };
+  assert.deepEqual(report.tokens, ids);
+  assert.deepEqual(report.positions.map((p) => p.position), [0, 1, 2, 3, 4]);
+  const got = report.positions.flatMap((p) => p.logits);
+  const scale = Math.max(...want.map(Math.abs));
+  got.forEach((x, i) => assert.ok(Math.abs(x - want[i]!) <= 1e-4 * scale, `logit ${i}: ${x} vs ${want[i]}`));
+  // Without --all: the last position only, as a readable table whose top entry is the largest logit.
+  const last = r1ts(['logits', dir, '--tokens', ids.join(','), '--top', '1']);
+  const lastRow = Array.from(want.subarray(4 * cfg.vocab_size));
+  const best = lastRow.indexOf(Math.max(...lastRow));
+  assert.match(last.out, new RegExp(`^ +1 +${best} `, 'm'));
+});
+
+test('logits refuses bad input with a message and no stack trace', () => {
+  const missing = r1ts(['logits', 'tiny-llama']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /^r1ts: logits needs --tokens, e\.g\. --tokens 1,2,3/);
+  const bad = r1ts(['logits', 'tiny-llama', '--tokens', '1,,2']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--tokens must be comma-separated non-negative integers/);
+  const range = r1ts(['logits', 'tiny-llama', '--tokens', '1,99999']);
+  assert.equal(range.code, 1);
+  assert.match(range.err, /token id 99999 at position 1 is outside the vocabulary \(0 … 1023\)/);
+  const nowhere = r1ts(['logits', '/no/such/model', '--tokens', '1']);
+  assert.equal(nowhere.code, 1);
+  assert.match(nowhere.err, /no such model folder, and not a preset name/);
+  for (const r of [missing, bad, range, nowhere]) assert.doesNotMatch(r.err, /\n +at /);
 });

@@ -8,38 +8,20 @@
 // wrong scale, mask, rotation pair or routing choice) moves values by percents.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ModelConfig } from '../../src/model/index.js';
-import { CausalLM, CheckpointReader, loadWeights, SafetensorsFile, saveModel } from '../../src/model/index.js';
+import { CausalLM, CheckpointReader, loadWeights, saveModel } from '../../src/model/index.js';
 import * as T from '../../src/tensor/index.js';
 import { availableBackends } from '../tensor/backends.js';
 import { TINY_MODELS, tokens } from './tiny-configs.js';
+import { runOracle } from './torch-oracle.js';
 
 const TOL = 1e-4;
 const B = 2;
 const S = 9;
-
-interface Oracle {
-  get(name: string): Float32Array;
-  has(name: string): boolean;
-}
-
-/** Runs the PyTorch oracle on a checkpoint folder. */
-function runOracle(dir: string, request: object): Oracle {
-  const req = join(dir, 'request.json');
-  const out = join(dir, 'oracle.safetensors');
-  writeFileSync(req, JSON.stringify(request));
-  const r = spawnSync('/usr/bin/python3', ['test/oracle/torch_model.py', dir, req, out], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `oracle failed: ${r.stderr}`);
-  const f = SafetensorsFile.open(out);
-  const values = new Map(f.names.map((n) => [n, f.readFloat32(n)]));
-  f.close();
-  return { get: (n) => values.get(n) ?? assert.fail(`oracle has no ${n}`), has: (n) => values.has(n) };
-}
 
 function assertClose(name: string, ours: ArrayLike<number>, want: Float32Array): void {
   assert.equal(ours.length, want.length, `${name}: length`);
