@@ -84,48 +84,75 @@ bool FitsBlas(const Problem& p) {
   return p.M <= kBlasMax && p.N <= kBlasMax && p.K <= kBlasMax && p.lda <= kBlasMax && p.ldb <= kBlasMax && p.ldc <= kBlasMax;
 }
 
-void BlasGemm(const Problem& p) {
-  const CBLAS_TRANSPOSE ta = p.ta ? CblasTrans : CblasNoTrans, tb = p.tb ? CblasTrans : CblasNoTrans;
-  const int lda = static_cast<int>(std::max<int64_t>(p.lda, 1)), ldc = static_cast<int>(std::max<int64_t>(p.ldc, 1));
-  auto sgemm = [&](const Mat& m) {
+// One product through cblas_sgemm on the calling thread (OpenBLAS runs single-threaded here, see
+// InitGemm). A half-precision B is widened one kb×nb panel at a time (8 MiB of scratch at most) and
+// multiplied into the matching columns of C; a transposed B stays transposed, so widening is a copy.
+void BlasMatrix(const Mat& m) {
+  const CBLAS_TRANSPOSE ta = m.ta ? CblasTrans : CblasNoTrans, tb = m.tb ? CblasTrans : CblasNoTrans;
+  const int lda = static_cast<int>(std::max<int64_t>(m.lda, 1)), ldc = static_cast<int>(std::max<int64_t>(m.ldc, 1));
+  if (m.bt == kF32) {
     cblas_sgemm(CblasRowMajor, ta, tb, m.M, m.N, m.K, m.alpha, m.a, lda, static_cast<const float*>(m.b),
                 static_cast<int>(std::max<int64_t>(m.ldb, 1)), m.beta, m.c, ldc);
-  };
-  // OpenBLAS runs a product with M·N·K ≤ 65536·4 (its GEMM_MULTITHREAD_THRESHOLD) on the calling
-  // thread alone, so a batch of such products is spread over our pool instead of running one by one.
-  const double mnk = static_cast<double>(p.M) * p.N * p.K;
-  if (p.bt == kF32 && p.batch > 1 && mnk <= 262144) {
-    ParallelFor(p.batch, std::max<int64_t>(1, static_cast<int64_t>(5e5 / mnk)), [&](int64_t b, int64_t e) {
-      for (int64_t bi = b; bi < e; bi++) sgemm(Item(p, bi));
+    return;
+  }
+  const int64_t kb = std::min<int64_t>(m.K, 512), nb = std::min<int64_t>(m.N, std::max<int64_t>(64, (int64_t(2) << 20) / kb));
+  float* panel = halfPanel.Get(static_cast<size_t>(kb * nb));
+  for (int64_t n0 = 0; n0 < m.N; n0 += nb) {
+    const int64_t nw = std::min(nb, m.N - n0);
+    for (int64_t k0 = 0; k0 < m.K; k0 += kb) {
+      const int64_t kw = std::min(kb, m.K - k0);
+      const int64_t rows = m.tb ? nw : kw, cols = m.tb ? kw : nw, ld = m.tb ? kw : nw;
+      for (int64_t r = 0; r < rows; r++) {
+        const int64_t off = m.tb ? (n0 + r) * m.ldb + k0 : (k0 + r) * m.ldb + n0;
+        Widen(panel + r * ld, m.b, m.bt, off, cols);
+      }
+      const float* a = m.ta ? m.a + k0 * m.lda : m.a + k0;
+      cblas_sgemm(CblasRowMajor, ta, tb, m.M, nw, kw, m.alpha, a, lda, panel, static_cast<int>(ld), k0 == 0 ? m.beta : 1.0f,
+                  m.c + n0, ldc);
+    }
+  }
+}
+
+// Rows [m0, m1) and columns [n0, n1) of a product: the same operands, offset.
+Mat SubMatrix(const Mat& m, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  Mat s = m;
+  s.M = m1 - m0;
+  s.N = n1 - n0;
+  s.a = m.ta ? m.a + m0 : m.a + m0 * m.lda;
+  const int64_t bOff = m.tb ? n0 * m.ldb : n0;
+  s.b = static_cast<const char*>(m.b) + bOff * (m.bt == kF32 ? 4 : 2);
+  s.c = m.c + m0 * m.ldc + n0;
+  return s;
+}
+
+// OpenBLAS's own threads and our pool's would compete for the same cores (measured: a training step's
+// GEMMs took twice as long with both), so OpenBLAS runs single-threaded and our pool splits each
+// product into one block of C per thread: rows when C is taller than wide, else columns.
+void BlasGemm(const Problem& p) {
+  const double flops = 2.0 * p.M * p.N * p.K;
+  const int threads = NumThreads();
+  if (threads == 1 || flops * p.batch < 4e6) {
+    for (int64_t bi = 0; bi < p.batch; bi++) BlasMatrix(Item(p, bi));
+    return;
+  }
+  if (p.batch >= threads || flops < 2e6) {
+    ParallelFor(p.batch, std::max<int64_t>(1, static_cast<int64_t>(4e6 / flops)), [&](int64_t b, int64_t e) {
+      for (int64_t bi = b; bi < e; bi++) BlasMatrix(Item(p, bi));
     });
     return;
   }
+  const bool byRows = p.M >= p.N;
+  const int64_t extent = byRows ? p.M : p.N, unit = 16;
+  const int64_t parts = std::min<int64_t>(threads, (extent + unit - 1) / unit);
   for (int64_t bi = 0; bi < p.batch; bi++) {
     const Mat m = Item(p, bi);
-    if (m.bt == kF32) {
-      sgemm(m);
-      continue;
-    }
-    // Half B: widen op(B) one kb×nb panel at a time (8 MiB of scratch at most) and multiply it into the
-    // matching columns of C. A transposed B stays transposed (nb rows of kb), so widening is a copy.
-    const int64_t kb = std::min<int64_t>(m.K, 512), nb = std::min<int64_t>(m.N, std::max<int64_t>(64, (int64_t(2) << 20) / kb));
-    float* panel = halfPanel.Get(static_cast<size_t>(kb * nb));
-    for (int64_t n0 = 0; n0 < m.N; n0 += nb) {
-      const int64_t nw = std::min(nb, m.N - n0);
-      for (int64_t k0 = 0; k0 < m.K; k0 += kb) {
-        const int64_t kw = std::min(kb, m.K - k0);
-        const int64_t rows = m.tb ? nw : kw, cols = m.tb ? kw : nw, ld = m.tb ? kw : nw;
-        ParallelFor(rows, std::max<int64_t>(1, 16384 / cols), [&](int64_t r0, int64_t r1) {
-          for (int64_t r = r0; r < r1; r++) {
-            const int64_t off = m.tb ? (n0 + r) * m.ldb + k0 : (k0 + r) * m.ldb + n0;
-            Widen(panel + r * ld, m.b, m.bt, off, cols);
-          }
-        });
-        const float* a = m.ta ? m.a + k0 * m.lda : m.a + k0;
-        cblas_sgemm(CblasRowMajor, ta, tb, m.M, nw, kw, m.alpha, a, lda, panel, static_cast<int>(ld),
-                    k0 == 0 ? m.beta : 1.0f, m.c + n0, ldc);
+    ParallelFor(parts, 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; t++) {
+        const int64_t lo = (extent * t / parts) / unit * unit, hi = t + 1 == parts ? extent : (extent * (t + 1) / parts) / unit * unit;
+        if (lo >= hi) continue;
+        BlasMatrix(byRows ? SubMatrix(m, lo, hi, 0, m.N) : SubMatrix(m, 0, m.M, lo, hi));
       }
-    }
+    });
   }
 }
 #endif
@@ -273,6 +300,9 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 }  // namespace gemm
 
 void InitGemm(Napi::Env env, Napi::Object exports) {
+#ifdef R1TS_HAVE_CBLAS
+  openblas_set_num_threads(1);  // our pool does the threading (BlasGemm)
+#endif
   exports.Set("gemm", Napi::Function::New(env, gemm::GemmAuto, "gemm"));
   exports.Set("ownGemm", Napi::Function::New(env, gemm::GemmOwn, "ownGemm"));
   exports.Set("blasGemm", Napi::Function::New(env, gemm::GemmBlas, "blasGemm"));

@@ -11,5 +11,6 @@ function find(dir) {
 
 const files = find('test').sort();
 const args = ['--import', 'tsx', '--test', '--test-concurrency=1', ...process.argv.slice(2), ...files];
-const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+// Poisoned allocations: an op that claims to overwrite its output but leaves a hole fails loudly.
+const result = spawnSync(process.execPath, args, { stdio: 'inherit', env: { R1TS_POISON_EMPTY: '1', ...process.env } });
 process.exit(result.status ?? 1);

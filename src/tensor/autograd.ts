@@ -8,8 +8,8 @@ import { kernels, refKernels } from './backend/select.js';
 import { TensorError, fmtShape } from './errors.js';
 import { keep } from './scope.js';
 import { sameShape } from './shape.js';
-import type { GradNode, Tensor } from './tensor.js';
-import { dense, empty } from './tensor.js';
+import type { GradNode, RegionGrad, Tensor } from './tensor.js';
+import { dense, empty, view } from './tensor.js';
 
 let gradEnabled = true;
 
@@ -80,7 +80,7 @@ function owned(g: Tensor): Tensor {
 
 /** A dense copy of g (gradients handed to leaves must not alias another tensor's storage). */
 function ownCopy(g: Tensor): Tensor {
-  const out = empty(g.shape, g.dtype);
+  const out = empty(g.shape, g.dtype, false);
   kernelsFor(g).copy({ data: dense(out), offset: 0, strides: out.strides }, { data: g.data as Float32Array, offset: g.offset, strides: g.strides }, g.shape);
   return out;
 }
@@ -128,7 +128,11 @@ export function backward(root: Tensor, grad?: Tensor): void {
     node.inputs.forEach((input, j) => {
       const ig = inputGrads[j];
       if (!ig || !input.requiresGrad) {
-        if (ig && ig !== g) ig.dispose();
+        if (ig) (isRegion(ig) ? ig.grad : ig).dispose();
+        return;
+      }
+      if (isRegion(ig)) {
+        grads.set(input, addRegion(grads.get(input), input, ig));
         return;
       }
       const prev = grads.get(input);
@@ -141,6 +145,33 @@ export function backward(root: Tensor, grad?: Tensor): void {
       }
     });
   }
+}
+
+function isRegion(g: Tensor | RegionGrad): g is RegionGrad {
+  return (g as RegionGrad).region === true;
+}
+
+/** prev (or zeros of input's shape) with r.grad added into its region along r.dim. */
+function addRegion(prev: Tensor | undefined, input: Tensor, r: RegionGrad): Tensor {
+  const sum = prev ? owned(prev) : empty(input.shape, r.grad.dtype);
+  const region = view(sum, r.grad.shape, sum.strides, r.start * sum.strides[r.dim]!);
+  const k = kernelsFor(sum, r.grad);
+  const g = { data: r.grad.data as Float32Array, offset: r.grad.offset, strides: r.grad.strides };
+  if (region.isContiguous()) {
+    const out = dense(region);
+    k.binary('add', out, { data: out, offset: 0, strides: region.strides }, g, region.shape);
+  } else {
+    // A region that is not one block of memory (a slice of an inner dimension): spread it first.
+    const full = empty(input.shape, r.grad.dtype);
+    const dst = view(full, r.grad.shape, full.strides, r.start * full.strides[r.dim]!);
+    k.copy({ data: dense(full), offset: dst.offset, strides: dst.strides }, g, region.shape);
+    dst.dispose();
+    accumulate(sum, full);
+    full.dispose();
+  }
+  region.dispose();
+  r.grad.dispose();
+  return sum;
 }
 
 function topoSort(root: Tensor): Tensor[] {

@@ -20,7 +20,20 @@ export interface GradNode {
   readonly temps: readonly Tensor[];
   /** Set once backward() has run through the node and freed its temps. */
   released: boolean;
-  backward(grad: Tensor): readonly (Tensor | null)[];
+  backward(grad: Tensor): readonly (Tensor | RegionGrad | null)[];
+}
+
+/**
+ * An input gradient that is zero outside rows [start, start + grad.shape[dim]) of `dim`: what a slice
+ * passes back. Autograd adds it into that region of the input's gradient instead of materialising a
+ * mostly-zero tensor, so N slices of one tensor (MoE experts over their token blocks) cost O(size)
+ * rather than O(N · size).
+ */
+export interface RegionGrad {
+  readonly region: true;
+  readonly dim: number;
+  readonly start: number;
+  readonly grad: Tensor;
 }
 
 const live = { storages: 0, bytes: 0 };
@@ -139,14 +152,21 @@ markTrackedClass(Tensor.prototype);
 const SMALL = 4096;
 
 /**
+ * R1TS_POISON_EMPTY=1 (set by the test runner) fills every buffer an op claimed it would overwrite with
+ * NaN, so an op that leaves an element unwritten fails its tests instead of reading stale memory.
+ */
+const POISON = process.env.R1TS_POISON_EMPTY === '1';
+
+/**
  * A new dense tensor, zero-filled unless `zeroed` is false (only for an op that overwrites every
- * element). float64 lives on the ref backend only.
+ * element: skipping the fill saves a pass over memory). float64 lives on the ref backend only.
  */
 export function empty(shape: Shape, dtype: DType = 'float32', zeroed = true): Tensor {
   checkShape('empty', shape);
   const n = numel(shape);
   const k = dtype === 'float32' && n >= SMALL ? kernels() : refKernels;
   const data = allocArray(dtype, n, (m) => k.allocFloat(m, zeroed));
+  if (POISON && !zeroed) data.fill(isHalf(dtype) ? 0x7fc0 : NaN);
   const release = k === refKernels ? null : (a: Float32Array) => k.free(a);
   return new Tensor(new Storage(data, release), shape, denseStrides(shape), 0, dtype);
 }

@@ -42,8 +42,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const qc = contiguous(q);
   const kc = contiguous(k);
   const vc = contiguous(v);
-  const out = empty([B, H, Tq, Dv], q.dtype);
-  const lse = empty([B, H, Tq], q.dtype);
+  const out = empty([B, H, Tq, Dv], q.dtype, false);
+  const lse = empty([B, H, Tq], q.dtype, false);
   const kern = kernelsFor(q);
   kern.attention(dense(out), dense(lse), dense(qc), dense(kc), dense(vc), args);
   const saved = [qc, kc, vc, out, lse, ...(maskTensor ? [maskTensor] : [])];

@@ -62,7 +62,7 @@ export function rand(shape: Shape, rng: Rng, opts: { lo?: number; hi?: number; d
 export function toFloat32(t: Tensor): Tensor {
   if (t.dtype === 'float32') return t;
   const c = contiguous(t);
-  const out = empty(t.shape, 'float32');
+  const out = empty(t.shape, 'float32', false);
   if (isHalf(t.dtype)) kernelsFor(out).halfToFloat(dense(out), (c.data as Uint16Array).subarray(c.offset, c.offset + t.size), t.dtype, t.size);
   else dense(out).set(dense(c));
   c.dispose();
@@ -72,7 +72,7 @@ export function toFloat32(t: Tensor): Tensor {
 /** A float64 copy (ref backend only; for finite-difference checks). */
 export function toFloat64(t: Tensor): Tensor {
   const f = toFloat32(t);
-  const out = empty(t.shape, 'float64');
+  const out = empty(t.shape, 'float64', false);
   const c = contiguous(f);
   dense(out).set(dense(c));
   c.dispose();
@@ -85,7 +85,7 @@ export function toHalf(t: Tensor, dtype: HalfDtype): Tensor {
   if (isHalf(t.dtype)) throw new TensorError('toHalf', `tensor is already ${t.dtype}`);
   const f = t.dtype === 'float32' ? t : toFloat32(t);
   const c = contiguous(f);
-  const out = empty(t.shape, dtype);
+  const out = empty(t.shape, dtype, false);
   kernelsFor(c).floatToHalf(out.data as Uint16Array, dense(c), dtype, t.size);
   c.dispose();
   if (f !== t) f.dispose();

@@ -12,7 +12,7 @@ import { contiguous, strided, sumTo } from './views.js';
 
 /** A one-element tensor holding a scalar operand. */
 function scalar(v: number, like: Tensor): Tensor {
-  const t = empty([], like.dtype === 'float64' ? 'float64' : 'float32');
+  const t = empty([], like.dtype === 'float64' ? 'float64' : 'float32', false);
   dense(t)[0] = v;
   return t;
 }
@@ -20,12 +20,12 @@ function scalar(v: number, like: Tensor): Tensor {
 function unaryOp(op: UnaryOp, x: Tensor, alpha = 0, beta = 0): Tensor {
   const dtype = computeDtype(op, x);
   const xc = contiguous(x);
-  const out = empty(x.shape, dtype);
+  const out = empty(x.shape, dtype, false);
   const k = kernelsFor(x);
   k.unary(op, dense(out), dense(xc), x.size, alpha, beta);
   return record(out, op, [x], [xc, out], (g) => {
     const gc = contiguous(g);
-    const gx = empty(x.shape, dtype);
+    const gx = empty(x.shape, dtype, false);
     k.unaryBackward(op, dense(gx), dense(gc), dense(xc), dense(out), x.size, alpha, beta);
     gc.dispose();
     return [gx];
@@ -51,12 +51,12 @@ export const affine = (x: Tensor, a: number, b: number): Tensor => unaryOp('affi
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const dtype = computeDtype(op, a, b);
   if (sameShape(a.shape, b.shape)) {
-    const out = empty(a.shape, dtype);
+    const out = empty(a.shape, dtype, false);
     kernelsFor(a, b).binary(op, dense(out), strided(a), strided(b), a.shape);
     return out;
   }
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = empty(shape, dtype);
+  const out = empty(shape, dtype, false);
   kernelsFor(a, b).binary(op, dense(out), strided(a, broadcastStrides(a.shape, a.strides, shape)), strided(b, broadcastStrides(b.shape, b.strides, shape)), shape);
   return out;
 }
@@ -145,14 +145,14 @@ export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const tb = typeof b === 'number' ? scalar(b, cond) : b;
   const dtype = computeDtype('where', cond, ta, tb);
   const shape = broadcastShapes('where', cond.shape, ta.shape, tb.shape);
-  const out = empty(shape, dtype);
+  const out = empty(shape, dtype, false);
   const bs = (t: Tensor) => strided(t, broadcastStrides(t.shape, t.strides, shape));
   const k = kernelsFor(cond, ta, tb);
   k.where(dense(out), bs(cond), bs(ta), bs(tb), shape);
   return record(out, 'where', [ta, tb], [cond], (g) => {
     const zero = scalar(0, g);
-    const ga = empty(shape, dtype);
-    const gb = empty(shape, dtype);
+    const ga = empty(shape, dtype, false);
+    const gb = empty(shape, dtype, false);
     const zeros = strided(zero, shape.map(() => 0));
     k.where(dense(ga), bs(cond), strided(g), zeros, shape);
     k.where(dense(gb), bs(cond), zeros, strided(g), shape);

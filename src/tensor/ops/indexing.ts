@@ -31,7 +31,7 @@ export function indexSelect(x: Tensor, dim: number, idx: Int32Array): Tensor {
   const outer = numel(x.shape.slice(0, d));
   const inner = numel(x.shape.slice(d + 1));
   const xc = contiguous(x);
-  const out = empty(x.shape.map((s, i) => (i === d ? idx.length : s)), dtype);
+  const out = empty(x.shape.map((s, i) => (i === d ? idx.length : s)), dtype, false);
   const k = kernelsFor(x);
   k.indexSelect(dense(out), dense(xc), idx, outer, n, inner, idx.length);
   xc.dispose();
@@ -74,14 +74,14 @@ export function indexAdd(x: Tensor, dim: number, idx: Int32Array, src: Tensor): 
   sc.dispose();
   return record(out, 'indexAdd', [x, src], [], (g) => {
     const gc = contiguous(g);
-    const gsrc = empty(src.shape, dtype);
+    const gsrc = empty(src.shape, dtype, false);
     k.indexSelect(dense(gsrc), dense(gc), idx, outer, n, inner, idx.length);
     return [gc, gsrc];
   });
 }
 
 function contiguousCopy(x: Tensor, dtype: 'float32' | 'float64'): Tensor {
-  const out = empty(x.shape, dtype);
+  const out = empty(x.shape, dtype, false);
   kernelsFor(x).copy({ data: dense(out), offset: 0, strides: out.strides }, { data: x.data as Float32Array, offset: x.offset, strides: x.strides }, x.shape);
   return out;
 }
@@ -99,7 +99,7 @@ export function gather(x: Tensor, dim: number, index: IndexTensor): Tensor {
   const inner = numel(x.shape.slice(d + 1));
   const m = index.shape[d]!;
   const xc = contiguous(x);
-  const out = empty(index.shape, dtype);
+  const out = empty(index.shape, dtype, false);
   const k = kernelsFor(x);
   k.gather(dense(out), dense(xc), index.data, outer, n, inner, m);
   xc.dispose();
@@ -120,7 +120,7 @@ export function topk(x: Tensor, k: number): { values: Tensor; indices: IndexTens
   const rows = n === 0 ? 0 : x.size / n;
   const shape = [...x.shape.slice(0, -1), k];
   const xc = contiguous(x);
-  const values = empty(shape, dtype);
+  const values = empty(shape, dtype, false);
   const indices = new Int32Array(rows * k);
   kernelsFor(x).topk(dense(values), indices, dense(xc), rows, n, k);
   xc.dispose();

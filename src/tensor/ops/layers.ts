@@ -26,14 +26,14 @@ function rowwise(op: 'softmax' | 'logSoftmax', x: Tensor): Tensor {
   const n = x.shape[x.rank - 1] ?? 1;
   const rows = n === 0 ? 0 : x.size / n;
   const xc = contiguous(x);
-  const out = empty(x.shape, dtype);
+  const out = empty(x.shape, dtype, false);
   const k = kernelsFor(x);
   if (op === 'softmax') k.softmax(dense(out), dense(xc), rows, n);
   else k.logSoftmax(dense(out), dense(xc), rows, n);
   xc.dispose();
   return record(out, op, [x], [out], (g) => {
     const gc = contiguous(g);
-    const gx = empty(x.shape, dtype);
+    const gx = empty(x.shape, dtype, false);
     if (op === 'softmax') k.softmaxBackward(dense(gx), dense(gc), dense(out), rows, n);
     else k.logSoftmaxBackward(dense(gx), dense(gc), dense(out), rows, n);
     gc.dispose();
@@ -52,13 +52,13 @@ export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
   const rows = x.size / n;
   const xc = contiguous(x);
   const wc = contiguous(weight);
-  const out = empty(x.shape, dtype);
-  const rstd = empty([rows], dtype);
+  const out = empty(x.shape, dtype, false);
+  const rstd = empty([rows], dtype, false);
   const k = kernelsFor(x, weight);
   k.rmsnorm(dense(out), dense(rstd), dense(xc), dense(wc), rows, n, eps);
   return record(out, 'rmsNorm', [x, weight], [xc, wc, rstd], (g) => {
     const gc = contiguous(g);
-    const gx = empty(x.shape, dtype);
+    const gx = empty(x.shape, dtype, false);
     const gw = empty(weight.shape, dtype);
     k.rmsnormBackward(dense(gx), dense(gw), dense(gc), dense(xc), dense(wc), dense(rstd), rows, n);
     gc.dispose();
@@ -72,13 +72,13 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
   if (gate.rank !== up.rank || gate.shape.some((d, i) => d !== up.shape[i])) throw new TensorError('swiglu', `gate ${fmtShape(gate.shape)} and up ${fmtShape(up.shape)} differ`);
   const gc = contiguous(gate);
   const uc = contiguous(up);
-  const out = empty(gate.shape, dtype);
+  const out = empty(gate.shape, dtype, false);
   const k = kernelsFor(gate, up);
   k.swiglu(dense(out), dense(gc), dense(uc), gate.size);
   return record(out, 'swiglu', [gate, up], [gc, uc], (g) => {
     const go = contiguous(g);
-    const ggate = empty(gate.shape, dtype);
-    const gup = empty(up.shape, dtype);
+    const ggate = empty(gate.shape, dtype, false);
+    const gup = empty(up.shape, dtype, false);
     k.swigluBackward(dense(ggate), dense(gup), dense(go), dense(gc), dense(uc), gate.size);
     go.dispose();
     return [ggate, gup];
@@ -112,13 +112,13 @@ export function rope(x: Tensor, cos: Tensor, sin: Tensor, pos: Int32Array, opts:
   const xc = contiguous(x);
   const cc = contiguous(cos);
   const sc = contiguous(sin);
-  const out = empty(x.shape, dtype);
+  const out = empty(x.shape, dtype, false);
   const k = kernelsFor(x, cos);
   k.rope(dense(out), dense(xc), dense(cc), dense(sc), pos, S, H, D, opts.interleaved, false);
   xc.dispose();
   return record(out, 'rope', [x], [cc, sc], (g) => {
     const gc = contiguous(g);
-    const gx = empty(x.shape, dtype);
+    const gx = empty(x.shape, dtype, false);
     k.rope(dense(gx), dense(gc), dense(cc), dense(sc), pos, S, H, D, opts.interleaved, true);
     gc.dispose();
     return [gx];

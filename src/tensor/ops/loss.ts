@@ -23,13 +23,13 @@ export function tokenLogprobs(logits: Tensor, targets: Int32Array): Tensor {
     if (targets[i]! >= V) throw new TensorError('tokenLogprobs', `target ${targets[i]} at row ${i} is outside the vocabulary of ${V}`);
   }
   const lc = contiguous(logits);
-  const out = empty(logits.shape.slice(0, -1), logits.dtype);
-  const lse = empty([rows], logits.dtype);
+  const out = empty(logits.shape.slice(0, -1), logits.dtype, false);
+  const lse = empty([rows], logits.dtype, false);
   const k = kernelsFor(logits);
   k.tokenLogprobs(dense(out), dense(lse), dense(lc), targets, rows, V);
   return record(out, 'tokenLogprobs', [logits], [lc, lse], (g) => {
     const gc = contiguous(g);
-    const gl = empty(logits.shape, logits.dtype);
+    const gl = empty(logits.shape, logits.dtype, false);
     k.tokenLogprobsBackward(dense(gl), dense(gc), dense(lc), dense(lse), targets, rows, V);
     gc.dispose();
     return [gl];

@@ -16,7 +16,7 @@ export function strided(t: Tensor, strides: Shape = t.strides): StridedArg {
 
 /** A dense copy of t (always a new tensor). */
 export function clone(t: Tensor): Tensor {
-  const out = empty(t.shape, t.dtype);
+  const out = empty(t.shape, t.dtype, false);
   kernelsFor(t).copy(strided(out), strided(t), t.shape);
   return record(out, 'clone', [t], [], (g) => [view(g, g.shape, g.strides, g.offset)]);
 }
@@ -78,13 +78,7 @@ export function slice(t: Tensor, dim: number, start: number, end: number): Tenso
   const shape = [...t.shape];
   shape[d] = end - start;
   const out = view(t, shape, t.strides, t.offset + start * t.strides[d]!);
-  return record(out, 'slice', [t], [], (g) => {
-    const gx = empty(t.shape, g.dtype);
-    const dst = slice(gx, d, start, end);
-    kernelsFor(g).copy(strided(dst), strided(g), g.shape);
-    dst.dispose();
-    return [gx];
-  });
+  return record(out, 'slice', [t], [], (g) => [{ region: true, dim: d, start, grad: view(g, g.shape, g.strides, g.offset) }]);
 }
 
 /** Broadcasts size-1 dimensions (and new leading ones) to `shape` without copying. */
@@ -152,7 +146,7 @@ export function cat(ts: readonly Tensor[], dim: number): Tensor {
   }
   const shape = [...first.shape];
   shape[d] = ts.reduce((s, t) => s + t.shape[d]!, 0);
-  const out = empty(shape, first.dtype);
+  const out = empty(shape, first.dtype, false);
   const k = kernelsFor(...ts);
   const starts: number[] = [];
   let at = 0;
