@@ -29,12 +29,12 @@ int NumThreads();
 // Runs inline when the work is small or when called from inside a pool task.
 void ParallelFor(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
-// Buffer cache behind allocFloat (pool.cc): blocks come in size classes; acquire returns a 64-byte
-// aligned block of exactly classBytes (recycled or new, not zeroed), release keeps or frees it.
+// The pool behind allocFloat (pool.cc): freed buffers are parked per size class and handed out again.
 size_t PoolClassSize(size_t bytes);
-void* PoolAcquire(size_t classBytes);
-void PoolRelease(void* p, size_t classBytes);
-size_t PoolCachedBytes();
+// A parked buffer of this class (its block, and the buffer in *ab), or null when none is parked.
+void* PoolTake(Napi::Env env, size_t classBytes, Napi::ArrayBuffer* ab);
+// Parks a freed buffer for reuse; false when the pool is full (the caller then releases it).
+bool PoolPark(Napi::Env env, size_t classBytes, Napi::ArrayBuffer ab, void* block);
 
 // Registration hooks, one per kernel file.
 void InitMemory(Napi::Env env, Napi::Object exports);

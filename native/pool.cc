@@ -1,12 +1,13 @@
-// A cache of freed buffers for allocFloat. Fresh large allocations are expensive: glibc maps them with
-// mmap and every first touch of a page faults (measured here: ~0.5 ms per MiB), while a training step
-// allocates the same activation sizes again and again. Freed blocks are kept per size class (4 classes
-// per power of two, so at most 25% slack) up to R1TS_POOL_MB in total (default 1024) and handed out
-// again; beyond the cap they go back to the system.
+// The pool of parked allocFloat buffers (see memory.cc): per size class, ArrayBuffers whose arrays
+// were freed, kept alive by a strong reference and handed out again, so a training step that
+// allocates the same activation sizes over and over creates no new buffers (and no page faults: fresh
+// large allocations are mmapped and fault on first touch, ~0.5 ms per MiB here). Classes are 4 per
+// power of two (at most 25% slack); parked bytes are capped at R1TS_POOL_MB (default 1024) per
+// isolate, beyond which buffers are released.
 #include <algorithm>
 #include <cstdlib>
 #include <map>
-#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "common.h"
@@ -15,9 +16,16 @@ namespace r1ts {
 
 namespace {
 
-std::mutex poolMutex;
-std::map<size_t, std::vector<void*>> cached;  // by class size in bytes
-size_t cachedBytes = 0;
+struct Parked {
+  Napi::Reference<Napi::ArrayBuffer> ref;
+  void* block;
+};
+
+// Per isolate: references belong to the isolate that made them, and each isolate runs on one thread.
+// Never destroyed: at exit the isolate is gone before thread-locals die, and deleting a reference then
+// would touch a dead environment (the isolate's teardown finalizes the parked buffers itself).
+thread_local auto* parked = new std::map<size_t, std::vector<Parked>>;  // by class size in bytes
+thread_local size_t parkedBytes = 0;
 
 size_t CapBytes() {
   static const size_t cap = [] {
@@ -37,35 +45,21 @@ size_t PoolClassSize(size_t bytes) {
   return (bytes + step - 1) / step * step;
 }
 
-void* PoolAcquire(size_t classBytes) {
-  {
-    std::lock_guard<std::mutex> lock(poolMutex);
-    auto it = cached.find(classBytes);
-    if (it != cached.end() && !it->second.empty()) {
-      void* p = it->second.back();
-      it->second.pop_back();
-      cachedBytes -= classBytes;
-      return p;
-    }
-  }
-  return std::aligned_alloc(64, classBytes);
+void* PoolTake(Napi::Env, size_t classBytes, Napi::ArrayBuffer* ab) {
+  auto it = parked->find(classBytes);
+  if (it == parked->end() || it->second.empty()) return nullptr;
+  Parked p = std::move(it->second.back());
+  it->second.pop_back();
+  parkedBytes -= classBytes;
+  *ab = p.ref.Value();
+  return p.block;
 }
 
-void PoolRelease(void* p, size_t classBytes) {
-  {
-    std::lock_guard<std::mutex> lock(poolMutex);
-    if (cachedBytes + classBytes <= CapBytes()) {
-      cached[classBytes].push_back(p);
-      cachedBytes += classBytes;
-      return;
-    }
-  }
-  std::free(p);
-}
-
-size_t PoolCachedBytes() {
-  std::lock_guard<std::mutex> lock(poolMutex);
-  return cachedBytes;
+bool PoolPark(Napi::Env, size_t classBytes, Napi::ArrayBuffer ab, void* block) {
+  if (parkedBytes + classBytes > CapBytes()) return false;
+  (*parked)[classBytes].push_back(Parked{Napi::Persistent(ab), block});
+  parkedBytes += classBytes;
+  return true;
 }
 
 }  // namespace r1ts
