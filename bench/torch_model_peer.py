@@ -3,15 +3,21 @@
 Usage: /usr/bin/python3 bench/torch_model_peer.py <model_dir> '<json args>'
   (the second argument may also be the path of a JSON file)
 args: {"batch": B, "seq": T, "threads": n, "warmup": w, "iters": n, "lr": 1e-3,
-       "aux_loss_alpha": 1e-4, "mode": "train" | "prefill"}
+       "aux_loss_alpha": 1e-4, "mode": "train" | "prefill",
+       "tokens": optional path of a JSON file {"ids": [[...] × B], "targets": [[...] × B]}, each row T long,
+       "report_loss": optional bool}
 
-Builds the model with test/oracle/reference_model.py, loads model_dir's weights (strict), draws token
-ids (and next-token targets) from a fixed seed, then times each iteration with time.perf_counter:
+Builds the model with test/oracle/reference_model.py, loads model_dir's weights (strict), takes the token
+ids and targets from "tokens" (so a caller can check its own loss on the very same batch) or else draws
+them (targets = the next token) from a fixed seed, then times each iteration with time.perf_counter:
   train:   forward + cross-entropy (+ V3 balance loss when alpha > 0 and the model has MoE) + backward
            + torch.optim.AdamW step (weight_decay 0.1, betas (0.9, 0.95)) + zero_grad
   prefill: forward under torch.no_grad() (logits for every position)
 Prints one JSON line: {"mode", "tokens_per_s" (B·T / median iteration time), "ms_per_iter": [...],
-"batch", "seq", "threads", "torch", "omp_wait_policy"}. OMP_WAIT_POLICY defaults to PASSIVE (see below).
+"batch", "seq", "threads", "torch", "omp_wait_policy"}, plus with report_loss "first_loss": the loss of the
+first (untimed warm-up, else first timed) iteration on the initial weights — train: cross-entropy + balance
+loss as trained; prefill: the cross-entropy of the logits against the targets, computed outside the step.
+OMP_WAIT_POLICY defaults to PASSIVE (see below).
 """
 import json
 import os
@@ -56,9 +62,12 @@ def main(argv):
         config = json.load(f)
     model = rm.load_weights(rm.build_model(config), rm.load_checkpoint(model_dir))
     V = config["vocab_size"]
-    g = torch.Generator().manual_seed(1234)
-    seq = torch.randint(0, V, (B, T + 1), generator=g)
-    tokens, targets = seq[:, :T], seq[:, 1:]
+    if a.get("tokens"):
+        tokens, targets = read_tokens(a["tokens"], B, T, V)
+    else:
+        g = torch.Generator().manual_seed(1234)
+        seq = torch.randint(0, V, (B, T + 1), generator=g)
+        tokens, targets = seq[:, :T], seq[:, 1:]
 
     if mode == "train":
         model.train()
@@ -71,24 +80,54 @@ def main(argv):
             loss.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
+            return loss
+
+        def loss_of(loss):
+            return loss.item()
     else:
         model.eval()
 
         def step():
             with torch.no_grad():
-                model(tokens)
+                return model(tokens).logits
 
-    for _ in range(warmup):
-        step()
+        def loss_of(logits):
+            with torch.no_grad():
+                return F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1)).item()
+
+    first_loss = None
     ms = []
-    for _ in range(iters):
+    for i in range(warmup + iters):
         t0 = time.perf_counter()
-        step()
-        ms.append((time.perf_counter() - t0) * 1000.0)
+        out = step()
+        elapsed = (time.perf_counter() - t0) * 1000.0
+        if i >= warmup:
+            ms.append(elapsed)
+        if i == 0 and a.get("report_loss"):
+            first_loss = loss_of(out)
+        del out
     med = statistics.median(ms) if ms else float("nan")
-    print(json.dumps({"mode": mode, "tokens_per_s": B * T / (med / 1000.0) if ms else None, "ms_per_iter": ms,
-                      "batch": B, "seq": T, "threads": threads, "torch": torch.__version__,
-                      "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}))
+    result = {"mode": mode, "tokens_per_s": B * T / (med / 1000.0) if ms else None, "ms_per_iter": ms,
+              "batch": B, "seq": T, "threads": threads, "torch": torch.__version__,
+              "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
+    if a.get("report_loss"):
+        result["first_loss"] = first_loss
+    print(json.dumps(result))
+
+
+def read_tokens(path, B, T, V):
+    """ids and targets [B, T] (int64) from a JSON file; a wrong shape or an id outside 0..V-1 is an error."""
+    with open(path) as f:
+        data = json.load(f)
+    out = []
+    for key in ("ids", "targets"):
+        t = torch.tensor(data[key], dtype=torch.int64)
+        if tuple(t.shape) != (B, T):
+            raise ValueError(f"{path}: {key} has shape {list(t.shape)}, expected [{B}, {T}] (batch, seq)")
+        if t.min().item() < 0 or t.max().item() >= V:
+            raise ValueError(f"{path}: {key} holds ids outside 0..{V - 1}")
+        out.append(t)
+    return out[0], out[1]
 
 
 if __name__ == "__main__":

@@ -55,9 +55,6 @@ export function loadNativeKernels(): (Kernels & NativeExtras) | null {
   const file = join(root, 'build', 'Release', 'r1ts_native.node');
   try {
     chooseOpenblasCoretype();
-    // OpenBLAS's idle threads otherwise spin long after each call, taking the cores our own kernels
-    // run on next (measured: our GEMM at half speed when alternating with OpenBLAS calls).
-    process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
     const addon = createRequire(import.meta.url)(file) as Addon;
     const missing = REQUIRED.filter((name) => typeof addon[name] !== 'function');
     if (missing.length > 0) throw new Error(`the addon lacks ${missing.join(', ')} (stale build? run \`npm rebuild r1ts\`)`);
