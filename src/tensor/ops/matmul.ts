@@ -76,11 +76,17 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return record(out, 'matmul', [a, b], [a, b], (g) => {
     const ga = a.requiresGrad ? sumTo(matmul(g, transpose(b)), a.shape) : null;
     let gb: Tensor | null = null;
-    if (b.requiresGrad) {
-      gb = b.rank === 2 && a.rank > 2
-        ? matmul(transpose(reshape(a, [-1, K])), reshape(g, [-1, N]))
-        : sumTo(matmul(transpose(a), g), b.shape);
-    }
+    if (b.requiresGrad && b.rank === 2) {
+      const a2 = a.rank > 2 ? reshape(a, [-1, K]) : a;
+      const g2 = g.rank > 2 ? reshape(g, [-1, N]) : g;
+      // b = transpose(W) (a Linear layer): produce the gradient in W's own layout, so the leaf receives
+      // a dense [N, K] tensor instead of a transposed view that autograd would have to copy.
+      if (b.strides[0] === 1 && b.shape[1]! > 1) {
+        const gw = matmul(transpose(g2), a2);
+        gb = transpose(gw);
+        gw.dispose(); // the view alone holds the storage, so autograd can hand it on without a copy
+      } else gb = matmul(transpose(a2), g2);
+    } else if (b.requiresGrad) gb = sumTo(matmul(transpose(a), g), b.shape);
     return [ga, gb];
   });
 }
