@@ -41,7 +41,7 @@ bool SpinUntil(Done done) {
 class Pool {
  public:
   explicit Pool(int threads) : size_(threads) {
-    for (int i = 1; i < size_; i++) workers_.emplace_back([this, i] { Loop(i); });
+    for (int i = 1; i < size_; i++) workers_.emplace_back([this] { Loop(); });
   }
   ~Pool() {
     {
@@ -54,20 +54,24 @@ class Pool {
   }
   int Size() const { return size_; }
 
-  // Splits [0, n) into `parts` contiguous chunks; thread i runs chunk i, the caller runs chunk 0.
+  // Splits [0, n) into `parts` contiguous chunks. The caller and the workers claim chunks from a shared
+  // counter, so a chunk whose worker is still waking up (or descheduled: this runs on shared machines)
+  // is taken over by whoever is free instead of holding the whole call back.
   void Run(int64_t n, int parts, const std::function<void(int64_t, int64_t)>& fn) {
     std::lock_guard<std::mutex> job(jobMutex_);
+    uint64_t gen;
     {
       std::lock_guard<std::mutex> lock(m_);
       fn_ = &fn;
       n_ = n;
       parts_ = parts;
-      pending_.store(parts - 1);
-      generation_.fetch_add(1, std::memory_order_release);
+      pending_.store(parts);
+      gen = generation_.fetch_add(1, std::memory_order_release) + 1;
+      claim_.store(gen << 32, std::memory_order_release);
     }
     wake_.notify_all();
     insideTask = true;
-    fn(0, n * 1 / parts);
+    RunChunks(gen);
     insideTask = false;
     if (!SpinUntil([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
       std::unique_lock<std::mutex> lock(m_);
@@ -77,7 +81,26 @@ class Pool {
   }
 
  private:
-  void Loop(int index) {
+  // Runs chunks of job `gen` until none is left to claim. claim_ holds (generation << 32 | next chunk),
+  // so a late worker cannot claim a chunk of a newer job by mistake.
+  void RunChunks(uint64_t gen) {
+    for (;;) {
+      uint64_t c = claim_.load(std::memory_order_acquire);
+      int64_t i;
+      do {
+        i = static_cast<int64_t>(c & 0xffffffffu);
+        if ((c >> 32) != gen || i >= parts_) return;
+      } while (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel));
+      const int64_t n = n_.load(std::memory_order_relaxed), parts = parts_.load(std::memory_order_relaxed);
+      (*fn_)(n * i / parts, n * (i + 1) / parts);
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> relock(m_);
+        done_.notify_one();
+      }
+    }
+  }
+
+  void Loop() {
     uint64_t seen = 0;
     insideTask = true;
     for (;;) {
@@ -86,15 +109,8 @@ class Pool {
       wake_.wait(lock, [&] { return stop_ || generation_.load() != seen; });
       if (stop_) return;
       seen = generation_.load();
-      if (index >= parts_) continue;
-      const auto* fn = fn_;
-      int64_t begin = n_ * index / parts_, end = n_ * (index + 1) / parts_;
       lock.unlock();
-      (*fn)(begin, end);
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::lock_guard<std::mutex> relock(m_);
-        done_.notify_one();
-      }
+      RunChunks(seen);
     }
   }
 
@@ -103,10 +119,12 @@ class Pool {
   std::mutex jobMutex_, m_;
   std::condition_variable wake_, done_;
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
-  int64_t n_ = 0;
-  int parts_ = 0;
+  // Atomic only because a late worker may glance at them while the next job is being set up.
+  std::atomic<int64_t> n_{0};
+  std::atomic<int64_t> parts_{0};
   std::atomic<int> pending_{0};
   std::atomic<uint64_t> generation_{0};
+  std::atomic<uint64_t> claim_{0};
   bool stop_ = false;
 };
 
