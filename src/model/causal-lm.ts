@@ -63,6 +63,10 @@ class DecoderStack extends Module {
 export interface CreateModelOptions {
   /** Seed of the initial weights (normal, std = 0.02 as HF's initializer_range). Default 0. */
   readonly seed?: number;
+  /** 'none' allocates zero weights for a checkpoint to fill (skips drawing billions of normals). */
+  readonly init?: 'random' | 'none';
+  /** Storage of the Linear weights: float32 (trainable, default) or bfloat16/float16 (inference). */
+  readonly linearDtype?: T.FloatDtype | T.HalfDtype;
 }
 
 export class CausalLM extends Module {
@@ -72,8 +76,8 @@ export class CausalLM extends Module {
 
   constructor(readonly config: ModelConfig, opts: CreateModelOptions = {}) {
     super();
-    refuseOversized(config);
-    const init = { rng: new T.Rng(opts.seed ?? 0), std: 0.02 };
+    refuseOversized(config, opts.linearDtype);
+    const init = { rng: opts.init === 'none' ? null : new T.Rng(opts.seed ?? 0), std: 0.02, linearDtype: opts.linearDtype ?? 'float32' };
     this.model = this.child('model', new DecoderStack(config, init));
     this.lm_head = config.tie_word_embeddings ? null : this.child('lm_head', new Linear(config.hidden_size, config.vocab_size, init));
     this.rotary = config.model_type === 'deepseek_v3'
@@ -166,12 +170,13 @@ export class CausalLM extends Module {
   }
 }
 
-/** Refuses, with the figures, a model whose float32 weights could not fit in this machine's memory. */
-function refuseOversized(cfg: ModelConfig): void {
+/** Refuses, with the figures, a model whose weights could not fit in this machine's memory. */
+function refuseOversized(cfg: ModelConfig, linearDtype: CreateModelOptions['linearDtype']): void {
   const params = countParams(cfg).total;
-  const bytes = params * 4;
+  const half = linearDtype === 'bfloat16' || linearDtype === 'float16';
+  const bytes = params * (half ? 2 : 4);
   if (bytes > os.totalmem()) {
     const gb = (n: number) => (n / 1e9).toFixed(1);
-    throw new ConfigError('', `this config has ${gb(params)}B parameters (${gb(bytes)} GB in float32) and cannot be instantiated on a machine with ${gb(os.totalmem())} GB of memory; use it for counting and planning (r1ts inspect), or run it through an engine such as llama.cpp or vLLM`);
+    throw new ConfigError('', `this config has ${gb(params)}B parameters (${gb(bytes)} GB in ${half ? linearDtype : 'float32'}) and cannot be instantiated on a machine with ${gb(os.totalmem())} GB of memory; use it for counting and planning (r1ts inspect), or run it through an engine such as llama.cpp or vLLM`);
   }
 }

@@ -30,4 +30,4 @@ export type {
   CheckpointDtype, LoadOptions, LoadResult, SafetensorsDtype, SaveOptions, TensorInfo, WeightDtype, WritableDtype, WriteCheckpointOptions, WriteEntry,
 } from './io/index.js';
 export { loadPretrained, openModel } from './pretrained.js';
-export type { OpenedModel } from './pretrained.js';
+export type { LoadModelOptions, OpenedModel } from './pretrained.js';

@@ -65,10 +65,28 @@ export class ModuleList<M extends Module> extends Module {
 }
 
 export interface InitOptions {
-  /** Seeded generator for the initial weights. */
-  readonly rng: T.Rng;
+  /** Seeded generator for the initial weights; null leaves them zero (a checkpoint will fill them). */
+  readonly rng: T.Rng | null;
   /** Standard deviation of the normal initialisation (default 0.02, HF's initializer_range). */
   readonly std?: number;
+  /**
+   * Storage of Linear weights: float32 (trainable) or bfloat16/float16 for inference, half the memory;
+   * matmul reads them directly. Other parameters (embeddings, norms) stay float32.
+   */
+  readonly linearDtype?: T.FloatDtype | T.HalfDtype;
+}
+
+/** A [rows, cols] weight drawn from N(0, std²), or zeros without a generator; trainable when float. */
+export function initWeight(shape: readonly number[], opts: InitOptions, dtype: T.FloatDtype | T.HalfDtype = 'float32'): Tensor {
+  const half = dtype === 'bfloat16' || dtype === 'float16';
+  if (!opts.rng) return half ? T.zeros(shape, { dtype }) : T.zeros(shape, { dtype, requiresGrad: true });
+  const w = T.randn(shape, opts.rng, { std: opts.std ?? 0.02 });
+  if (half) {
+    const half = T.toHalf(w, dtype);
+    w.dispose();
+    return half;
+  }
+  return T.requireGrad(w);
 }
 
 export interface LinearOptions extends InitOptions {
@@ -82,8 +100,7 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions) {
     super();
-    const std = opts.std ?? 0.02;
-    this.weight = this.param('weight', T.randn([outFeatures, inFeatures], opts.rng, { std, requiresGrad: true }));
+    this.weight = this.param('weight', initWeight([outFeatures, inFeatures], opts, opts.linearDtype));
     this.bias = opts.bias ? this.param('bias', T.zeros([outFeatures], { requiresGrad: true })) : null;
   }
 
@@ -112,7 +129,7 @@ export class Embedding extends Module {
 
   constructor(readonly numEmbeddings: number, readonly dim: number, opts: InitOptions) {
     super();
-    this.weight = this.param('weight', T.randn([numEmbeddings, dim], opts.rng, { std: opts.std ?? 0.02, requiresGrad: true }));
+    this.weight = this.param('weight', initWeight([numEmbeddings, dim], opts));
   }
 
   forward(ids: IndexTensor): Tensor {

@@ -180,3 +180,33 @@ test('save → load is bit-exact for every tensor of every architecture, sharded
     m.dispose();
   }
 });
+
+test('bfloat16 Linear weights (inference) give the logits of float32 weights holding the same values', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'r1ts-bf16-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, cfg] of Object.entries(TINY_MODELS)) {
+    const src = new CausalLM(cfg, { seed: 8 });
+    saveModel(join(dir, name), src, cfg, { dtype: 'bfloat16' });
+    src.dispose();
+    const wide = loadPretrained(join(dir, name)).model;
+    const half = loadPretrained(join(dir, name), { linearDtype: 'bfloat16' }).model;
+    const linears = half.namedTensors().filter(([, w]) => w.dtype === 'bfloat16').length;
+    assert.ok(linears >= 4 * cfg.num_hidden_layers, `${name}: ${linears} bf16 weights`);
+    const ids = tokens(2 * 10, cfg.vocab_size, 6);
+    T.noGrad(() => {
+      const want = values(wide.forward(ids, { batch: 2 }).logits);
+      for (const mla of ['expanded', 'absorbed'] as const) {
+        assert.ok(relDiff(want, values(half.forward(ids, { batch: 2, mla }).logits)) < TOL, `${name} ${mla}`);
+      }
+      const cache = half.newCache(2, 10);
+      half.forward(ids.filter((_, i) => i % 10 < 9), { batch: 2, cache });
+      const last = values(half.forward(Int32Array.from([ids[9]!, ids[19]!]), { batch: 2, cache }).logits);
+      const V = cfg.vocab_size;
+      const wantLast = Float32Array.from({ length: 2 * V }, (_, i) => want[(Math.floor(i / V) * 10 + 9) * V + (i % V)]!);
+      assert.ok(relDiff(wantLast, last) < TOL, `${name} decode`);
+      cache.dispose();
+    });
+    wide.dispose();
+    half.dispose();
+  }
+});

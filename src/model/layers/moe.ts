@@ -6,7 +6,7 @@
 
 import type { Tensor } from '../../tensor/index.js';
 import * as T from '../../tensor/index.js';
-import { Module, ModuleList } from '../../nn/index.js';
+import { Module, ModuleList, initWeight } from '../../nn/index.js';
 import type { InitOptions } from '../../nn/index.js';
 import type { DeepseekV3Config } from '../config.js';
 import { Mlp } from './mlp.js';
@@ -21,7 +21,7 @@ export class Gate extends Module {
 
   constructor(hidden: number, experts: number, withBias: boolean, init: InitOptions) {
     super();
-    this.weight = this.param('weight', T.randn([experts, hidden], init.rng, { std: init.std ?? 0.02, requiresGrad: true }));
+    this.weight = this.param('weight', initWeight([experts, hidden], init, init.linearDtype));
     this.e_score_correction_bias = withBias ? this.buffer('e_score_correction_bias', T.zeros([experts])) : null;
   }
 }
