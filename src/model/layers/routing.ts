@@ -26,16 +26,18 @@ export function selectExperts(scores: ArrayLike<number>, bias: ArrayLike<number>
   const out = new Int32Array(tokens * K);
   const sel = new Float64Array(E);
   const groupScore = new Float64Array(rule.nGroup);
+  const keptGroups = new Int32Array(rule.topkGroup);
+  const kept = new Uint8Array(rule.nGroup);
   for (let n = 0; n < tokens; n++) {
     for (let e = 0; e < E; e++) sel[e] = scores[n * E + e]! + (bias ? bias[e]! : 0);
     if (limitGroups) {
       for (let g = 0; g < rule.nGroup; g++) groupScore[g] = groupValue(sel, g * perGroup, perGroup, rule.scoring);
-      const keep = topIndices(groupScore, rule.topkGroup);
-      const kept = new Uint8Array(rule.nGroup);
-      for (const g of keep) kept[g] = 1;
-      for (let e = 0; e < E; e++) if (!kept[Math.floor(e / perGroup)]) sel[e] = -Infinity;
+      topIndices(groupScore, keptGroups);
+      kept.fill(0);
+      for (const g of keptGroups) kept[g] = 1;
+      for (let g = 0; g < rule.nGroup; g++) if (!kept[g]) sel.fill(-Infinity, g * perGroup, (g + 1) * perGroup);
     }
-    out.set(topIndices(sel, K), n * K);
+    topIndices(sel, out.subarray(n * K, (n + 1) * K));
   }
   return out;
 }
@@ -55,18 +57,20 @@ function groupValue(sel: Float64Array, start: number, size: number, scoring: Rou
   return first + second;
 }
 
-/** Indices of the k largest values, largest first; ties go to the lower index. */
-function topIndices(values: Float64Array, k: number): number[] {
-  const best: number[] = [];
+/** Fills `best` with the indices of the best.length largest values, largest first; ties go to the lower index. */
+function topIndices(values: Float64Array, best: Int32Array): void {
+  const k = best.length;
+  let filled = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (best.length === k && !(v > values[best[k - 1]!]!)) continue;
-    let at = best.length === k ? k - 1 : best.length;
-    while (at > 0 && v > values[best[at - 1]!]!) at--;
-    best.splice(at, 0, i);
-    if (best.length > k) best.pop();
+    if (filled === k && !(v > values[best[k - 1]!]!)) continue;
+    let at = filled === k ? k - 1 : filled++;
+    while (at > 0 && v > values[best[at - 1]!]!) {
+      best[at] = best[at - 1]!;
+      at--;
+    }
+    best[at] = i;
   }
-  return best;
 }
 
 /** Tokens grouped by expert: the dispatch plan of one MoE layer. */
