@@ -7,7 +7,7 @@
 
 import os from 'node:os';
 
-import type { IndexTensor, Tensor } from '../tensor/index.js';
+import type { Tensor } from '../tensor/index.js';
 import * as T from '../tensor/index.js';
 import { Embedding, Linear, Module, ModuleList, RMSNorm } from '../nn/index.js';
 import type { InitOptions } from '../nn/index.js';
@@ -18,7 +18,7 @@ import type { LayerContext } from './layers/context.js';
 import { DecoderLayer } from './layers/decoder.js';
 import type { MlaPath } from './layers/mla.js';
 import { MoE } from './layers/moe.js';
-import { Rotary, positionsFrom } from './layers/rotary.js';
+import { Rotary } from './layers/rotary.js';
 import { countParams } from './params.js';
 
 export interface ForwardOptions {
@@ -28,8 +28,15 @@ export interface ForwardOptions {
   readonly cache?: KVCache | null;
   /** MLA path without a cache (with one, the cache's layout decides). Default 'expanded'. */
   readonly mla?: MlaPath;
-  /** Logits of every position (default) or only of each row's last one (prefill for generation). */
+  /** Logits of every position (default) or only of each row's last real token (prefill for generation). */
   readonly logits?: 'all' | 'last';
+  /** With a cache: the slot each row continues (default: row b → slot b, all slots). */
+  readonly slots?: Int32Array;
+  /**
+   * Real tokens per row when rows are right-padded to a common length (default: all). Padding is
+   * computed but never attended to, and the cache advances each slot by its real count only.
+   */
+  readonly lengths?: Int32Array;
 }
 
 export interface ForwardResult {
@@ -109,25 +116,38 @@ export class CausalLM extends Module {
     this.checkIds(ids);
     const cache = opts.cache ?? null;
     const path = this.pathFor(cache, opts.mla);
-    const start = cache ? cache.length : 0;
-    if (cache && cache.batch !== B) throw new RangeError(`forward: the cache holds ${cache.batch} sequences, the input has ${B} rows`);
+    const lengths = opts.lengths ?? new Int32Array(B).fill(S);
+    if (lengths.length !== B || lengths.some((n) => !(n >= 1 && n <= S))) {
+      throw new RangeError(`forward: lengths must give 1 … ${S} real tokens for each of the ${B} rows`);
+    }
+    const slots = opts.slots ?? (cache ? cache.allSlots() : new Int32Array(0));
+    if (cache) {
+      if (slots.length !== B) throw new RangeError(`forward: ${slots.length} cache slots given for ${B} rows${opts.slots ? '' : ` (the cache has ${cache.batch} slots; pass slots to use some of them)`}`);
+      if (new Set(slots).size !== slots.length) throw new RangeError('forward: two rows cannot continue the same cache slot');
+      cache.checkRoom(slots, S);
+    }
+    const starts = Int32Array.from(slots, (s) => cache!.lengths[s]!);
+    const positions = Int32Array.from({ length: B * S }, (_, i) => (cache ? starts[Math.floor(i / S)]! : 0) + (i % S));
+    const mask = cache && starts.some((s) => s !== starts[0]) ? T.keep(staggeredMask(starts, S)) : null;
     const auxAlpha = T.isGradEnabled() && this.config.model_type === 'deepseek_v3' ? this.config.aux_loss_alpha : 0;
-    const ids2d: IndexTensor = { data: ids, shape: [B, S] };
-    let h = this.model.embed_tokens.forward(ids2d);
-    const positions = positionsFrom(start, B, S);
+    let h = this.model.embed_tokens.forward({ data: ids, shape: [B, S] });
     const auxLosses: Tensor[] = [];
     const expertLoad: Float32Array[] = [];
-    this.model.layers.items.forEach((layer, i) => {
-      const ctx: LayerContext = { batch: B, steps: S, positions, rotary: this.rotary, cache, layerIndex: i };
-      const run = () => layer.forward(h, ctx, path, auxAlpha);
-      // Without a tape nothing else needs a layer's intermediates: free them layer by layer.
-      const out = T.isGradEnabled() ? run() : T.tidy(run);
-      h = out.h;
-      if (out.auxLoss) auxLosses.push(out.auxLoss);
-      if (out.load) expertLoad.push(out.load);
-    });
-    cache?.commit(S);
-    const last = opts.logits === 'last' ? T.slice(h, 1, S - 1, S) : h;
+    try {
+      this.model.layers.items.forEach((layer, i) => {
+        const ctx: LayerContext = { batch: B, steps: S, positions, rotary: this.rotary, cache, slots, mask, layerIndex: i };
+        const run = () => layer.forward(h, ctx, path, auxAlpha);
+        // Without a tape nothing else needs a layer's intermediates: free them layer by layer.
+        const out = T.isGradEnabled() ? run() : T.tidy(run);
+        h = out.h;
+        if (out.auxLoss) auxLosses.push(out.auxLoss);
+        if (out.load) expertLoad.push(out.load);
+      });
+    } finally {
+      mask?.dispose();
+    }
+    cache?.commit(slots, lengths);
+    const last = opts.logits === 'last' ? lastRealTokens(h, lengths) : h;
     const normed = this.model.norm.forward(last);
     const logits = this.lm_head ? this.lm_head.forward(normed) : T.matmul(normed, T.transpose(this.model.embed_tokens.weight, 0, 1));
     const auxLoss = auxLosses.length === 0 ? null : auxLosses.reduce((a, b) => T.add(a, b));
@@ -168,6 +188,28 @@ export class CausalLM extends Module {
       if (!(ids[i]! >= 0 && ids[i]! < V)) throw new RangeError(`forward: token id ${ids[i]} at position ${i} is outside the vocabulary (0 … ${V - 1})`);
     }
   }
+}
+
+/**
+ * The additive mask [B, 1, S, Tk] for rows that continue their slots at different positions: query i of
+ * row b (position starts[b] + i) sees keys 0 … starts[b] + i, nothing later (stale or future entries).
+ */
+function staggeredMask(starts: Int32Array, steps: number): Tensor {
+  const B = starts.length;
+  const Tk = Math.max(...starts) + steps;
+  const m = new Float32Array(B * steps * Tk);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < steps; i++) m.fill(-Infinity, (b * steps + i) * Tk + starts[b]! + i + 1, (b * steps + i + 1) * Tk);
+  }
+  return T.tensor(m, [B, 1, steps, Tk]);
+}
+
+/** h [B, S, d] → [B, 1, d]: each row's hidden state at its last real token. */
+function lastRealTokens(h: Tensor, lengths: Int32Array): Tensor {
+  const [B, S, d] = h.shape as [number, number, number];
+  if (lengths.every((n) => n === S)) return T.slice(h, 1, S - 1, S);
+  const rows = T.indexSelect(T.reshape(h, [B * S, d]), 0, Int32Array.from(lengths, (n, b) => b * S + n - 1));
+  return T.reshape(rows, [B, 1, d]);
 }
 
 /** Refuses, with the figures, a model whose weights could not fit in this machine's memory. */

@@ -1,6 +1,7 @@
 // The inference cache: per decoder layer, the keys and values of every token seen so far, so that a
-// new token attends to the past without recomputing it. Sized once for `capacity` tokens; layers
-// write their new entries at `length`, and the model commits the step when every layer has written.
+// new token attends to the past without recomputing it. Sized once for `batch` sequence slots of up to
+// `capacity` tokens. Each slot has its own length, so sequences of different lengths share one cache
+// and a finished sequence's slot can be reset and reused by a new one (continuous batching).
 // Absorbed MLA stores one "head" of kv_lora_rank + rope dims per token whose first kv_lora_rank dims
 // double as the values (valueDim 'shared'), which is the whole point of MLA's small cache.
 
@@ -24,8 +25,8 @@ interface LayerCache {
 
 export class KVCache {
   private readonly layers: LayerCache[];
-  /** Tokens stored per sequence. */
-  length = 0;
+  /** Tokens stored in each slot. */
+  readonly lengths: Int32Array;
 
   constructor(
     readonly batch: number,
@@ -34,7 +35,9 @@ export class KVCache {
     /** What the entries mean (e.g. 'mla-absorbed'), so a model refuses a cache laid out for another path. */
     readonly layout: string,
   ) {
+    if (!Number.isInteger(batch) || batch <= 0) throw new RangeError(`KVCache: batch must be a positive integer, got ${batch}`);
     if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`KVCache: capacity must be a positive integer, got ${capacity}`);
+    this.lengths = new Int32Array(batch);
     this.layers = shapes.map((shape) => ({
       shape,
       k: T.keep(T.zeros([batch, shape.heads, capacity, shape.keyDim])),
@@ -51,33 +54,63 @@ export class KVCache {
     return this.elementsPerToken() * this.batch * this.capacity * 4;
   }
 
+  /** Slots 0 … batch−1 in order: the rows of a pass over the whole cache. */
+  allSlots(): Int32Array {
+    return Int32Array.from({ length: this.batch }, (_, i) => i);
+  }
+
+  /** Refuses a pass whose new tokens would not fit (checked before any layer writes). */
+  checkRoom(slots: Int32Array, steps: number): void {
+    for (const s of slots) {
+      if (!(s >= 0 && s < this.batch)) throw new RangeError(`KVCache: slot ${s} does not exist (the cache has ${this.batch})`);
+      const end = this.lengths[s]! + steps;
+      if (end > this.capacity) throw new RangeError(`KVCache: ${end} tokens do not fit the cache capacity of ${this.capacity}; create a larger cache`);
+    }
+  }
+
   /**
-   * Stores layer `i`'s entries for the next k.shape[2] tokens (k [B, heads, T, keyDim]) and returns
-   * views of all keys and values so far, including them. Nothing moves until commit().
+   * Stores layer `i`'s entries for the next T = k.shape[2] tokens of each input row r (k [R, heads, T,
+   * keyDim]) at the end of slot slots[r], and returns all keys and values of those slots, [R, heads,
+   * Tk, ·] with Tk the longest slot after the write. Entries past a slot's own end are stale: the
+   * attention mask must hide them. Lengths move only at commit().
    */
-  write(i: number, k: Tensor, v: Tensor | null): { keys: Tensor; values: Tensor } {
+  write(i: number, k: Tensor, v: Tensor | null, slots: Int32Array): { keys: Tensor; values: Tensor } {
     const layer = this.layers[i];
     if (!layer) throw new RangeError(`KVCache: no layer ${i} (the cache has ${this.layers.length})`);
     const steps = k.shape[2]!;
-    const end = this.length + steps;
-    if (end > this.capacity) throw new RangeError(`KVCache: ${end} tokens do not fit the cache capacity of ${this.capacity}; create a larger cache`);
+    this.checkRoom(slots, steps);
+    let end = 0;
     T.noGrad(() => {
-      writeSlice(layer.k, k, this.length, end);
-      if (layer.v && v) writeSlice(layer.v, v, this.length, end);
+      slots.forEach((slot, r) => {
+        const start = this.lengths[slot]!;
+        end = Math.max(end, start + steps);
+        writeRow(layer.k, slot, T.slice(k, 0, r, r + 1), start);
+        if (layer.v && v) writeRow(layer.v, slot, T.slice(v, 0, r, r + 1), start);
+      });
     });
-    const keys = T.slice(layer.k, 2, 0, end);
-    if (layer.v) return { keys, values: T.slice(layer.v, 2, 0, end) };
+    const whole = slots.length === this.batch && slots.every((s, r) => s === r);
+    const rows = (t: Tensor) => {
+      const upTo = T.slice(t, 2, 0, end);
+      return whole ? upTo : T.indexSelect(upTo, 0, slots);
+    };
+    const keys = rows(layer.k);
+    if (layer.v) return { keys, values: rows(layer.v) };
     return { keys, values: T.slice(keys, 3, 0, layer.shape.sharedValueDim ?? layer.shape.keyDim) };
   }
 
-  /** Advances the stored length after every layer has written `steps` new tokens. */
-  commit(steps: number): void {
-    this.length += steps;
+  /** Advances each slot by the real tokens its row added, after every layer has written. */
+  commit(slots: Int32Array, added: Int32Array): void {
+    slots.forEach((slot, r) => (this.lengths[slot] += added[r]!));
   }
 
-  /** Forgets everything stored (the buffers are reused). */
+  /** Empties one slot for a new sequence (its buffers are reused). */
+  resetSlot(slot: number): void {
+    this.lengths[slot] = 0;
+  }
+
+  /** Empties every slot. */
   reset(): void {
-    this.length = 0;
+    this.lengths.fill(0);
   }
 
   dispose(): void {
@@ -88,8 +121,10 @@ export class KVCache {
   }
 }
 
-function writeSlice(buffer: Tensor, src: Tensor, start: number, end: number): void {
-  const dst = T.slice(buffer, 2, start, end);
-  T.assign(dst, src);
+/** buffer[slot, :, start : start+T, :] = row[0]. */
+function writeRow(buffer: Tensor, slot: number, row: Tensor, start: number): void {
+  const steps = row.shape[2]!;
+  const dst = T.slice(T.slice(buffer, 0, slot, slot + 1), 2, start, start + steps);
+  T.assign(dst, row);
   dst.dispose();
 }

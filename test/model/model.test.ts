@@ -69,7 +69,7 @@ test('prefill + incremental decode with the cache gives the logits of one full f
         const step = values(m.forward(rows(s, s + 1), { batch: B, cache }).logits);
         assert.ok(relDiff(want(s), step) < TOL, `${name} decode step ${s}: ${relDiff(want(s), step)}`);
       }
-      assert.equal(cache.length, S);
+      assert.deepEqual([...cache.lengths], [S, S]);
       cache.dispose();
     });
     m.dispose();
@@ -208,5 +208,46 @@ test('bfloat16 Linear weights (inference) give the logits of float32 weights hol
     });
     wide.dispose();
     half.dispose();
+  }
+});
+
+test('sequences of different lengths share one cache: padded prefill, staggered decode, a slot reused', () => {
+  for (const [name, cfg] of Object.entries(TINY_MODELS)) {
+    const m = new CausalLM(cfg, { seed: 13 });
+    const V = cfg.vocab_size;
+    const seqs = [tokens(9, V, 1), tokens(4, V, 2), tokens(7, V, 3)];
+    T.noGrad(() => {
+      // Reference: each sequence alone, all positions.
+      const alone = seqs.map((s) => values(m.forward(s).logits));
+      const at = (k: number, pos: number) => alone[k]!.subarray(pos * V, (pos + 1) * V);
+      const cache = m.newCache(3, 16);
+      // Prompts of 5, 2 and 3 tokens, right-padded to 5 with token 0, in one pass.
+      const prompt = [5, 2, 3];
+      const padded = Int32Array.from({ length: 15 }, (_, i) => (i % 5 < prompt[Math.floor(i / 5)]! ? seqs[Math.floor(i / 5)]![i % 5]! : 0));
+      const first = values(m.forward(padded, { batch: 3, cache, lengths: Int32Array.from(prompt), logits: 'last' }).logits);
+      prompt.forEach((p, k) => assert.ok(relDiff(at(k, p - 1), first.subarray(k * V, (k + 1) * V)) < TOL, `${name} prefill row ${k}`));
+      assert.deepEqual([...cache.lengths], prompt);
+      // Two decode steps with every row at its own position.
+      for (let step = 0; step < 2; step++) {
+        const next = Int32Array.from(prompt, (p, k) => seqs[k]![p + step]!);
+        const out = values(m.forward(next, { batch: 3, cache }).logits);
+        prompt.forEach((p, k) => assert.ok(relDiff(at(k, p + step), out.subarray(k * V, (k + 1) * V)) < TOL, `${name} decode ${step} row ${k}`));
+      }
+      // Row 1 finishes; a new sequence takes its slot and prefills alone while rows 0 and 2 wait.
+      cache.resetSlot(1);
+      const fresh = tokens(5, V, 4);
+      const freshAlone = values(m.forward(fresh).logits);
+      const pre = values(m.forward(fresh.subarray(0, 4), { cache, slots: Int32Array.from([1]), logits: 'last' }).logits);
+      assert.ok(relDiff(freshAlone.subarray(3 * V, 4 * V), pre) < TOL, `${name} reused slot prefill`);
+      // Then all three decode together again: rows at positions 7, 4 and 5.
+      const next = Int32Array.from([seqs[0]![7]!, fresh[4]!, seqs[2]![5]!]);
+      const out = values(m.forward(next, { batch: 3, cache }).logits);
+      assert.ok(relDiff(at(0, 7), out.subarray(0, V)) < TOL, `${name} row 0 after reuse`);
+      assert.ok(relDiff(freshAlone.subarray(4 * V, 5 * V), out.subarray(V, 2 * V)) < TOL, `${name} reused slot decode`);
+      assert.ok(relDiff(at(2, 5), out.subarray(2 * V, 3 * V)) < TOL, `${name} row 2 after reuse`);
+      assert.deepEqual([...cache.lengths], [8, 5, 6]);
+      cache.dispose();
+    });
+    m.dispose();
   }
 });

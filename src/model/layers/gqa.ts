@@ -46,8 +46,8 @@ export class GroupedQueryAttention extends Module {
     const v = T.reshape(this.v_proj.forward(x), [B, S, this.kvHeads, this.dim]);
     const kH = T.permute(k, [0, 2, 1, 3]);
     const vH = T.permute(v, [0, 2, 1, 3]);
-    const { keys, values } = ctx.cache ? ctx.cache.write(ctx.layerIndex, kH, vH) : { keys: kH, values: vH };
-    const o = T.attention(T.permute(q, [0, 2, 1, 3]), keys, values, { causal: true, scale: 1 / Math.sqrt(this.dim) });
+    const { keys, values } = ctx.cache ? ctx.cache.write(ctx.layerIndex, kH, vH, ctx.slots) : { keys: kH, values: vH };
+    const o = T.attention(T.permute(q, [0, 2, 1, 3]), keys, values, { causal: !ctx.mask, mask: ctx.mask, scale: 1 / Math.sqrt(this.dim) });
     return this.o_proj.forward(T.reshape(T.permute(o, [0, 2, 1, 3]), [B, S, this.heads * this.dim]));
   }
 }

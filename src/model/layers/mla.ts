@@ -93,8 +93,8 @@ export class MultiHeadLatentAttention extends Module {
     // [B, T, H, D] → [B, H, T, D] for attention.
     const kH = T.permute(k, [0, 2, 1, 3]);
     const vH = T.permute(v!, [0, 2, 1, 3]);
-    const { keys, values } = ctx.cache ? ctx.cache.write(ctx.layerIndex, kH, vH) : { keys: kH, values: vH };
-    const o = T.attention(T.permute(q, [0, 2, 1, 3]), keys, values, { causal: true, scale: this.scale });
+    const { keys, values } = ctx.cache ? ctx.cache.write(ctx.layerIndex, kH, vH, ctx.slots) : { keys: kH, values: vH };
+    const o = T.attention(T.permute(q, [0, 2, 1, 3]), keys, values, { causal: !ctx.mask, mask: ctx.mask, scale: this.scale });
     return T.permute(o, [0, 2, 1, 3]);
   }
 
@@ -111,8 +111,8 @@ export class MultiHeadLatentAttention extends Module {
     const q = T.cat([T.permute(qLatent, [1, 0, 2, 3]), T.permute(qPe, [0, 2, 1, 3])], 3); // [B, H, T, rank + rope]
     // One shared "head" per token: [latent ; k_pe], whose first rank dims are also the values.
     const entry = T.reshape(T.cat([latent, T.reshape(kPe, [B, S, this.ropeDim])], 2), [B, 1, S, this.rank + this.ropeDim]);
-    const { keys, values } = ctx.cache ? ctx.cache.write(ctx.layerIndex, entry, null) : { keys: entry, values: T.slice(entry, 3, 0, this.rank) };
-    const oLatent = T.attention(q, keys, values, { causal: true, scale: this.scale }); // [B, H, T, rank]
+    const { keys, values } = ctx.cache ? ctx.cache.write(ctx.layerIndex, entry, null, ctx.slots) : { keys: entry, values: T.slice(entry, 3, 0, this.rank) };
+    const oLatent = T.attention(q, keys, values, { causal: !ctx.mask, mask: ctx.mask, scale: this.scale }); // [B, H, T, rank]
     // Per head, o = W_UV · o_latent.
     const oHeadsFirst = T.reshape(T.permute(oLatent, [1, 0, 2, 3]), [H, B * S, this.rank]);
     const o = T.reshape(T.matmul(oHeadsFirst, T.transpose(wUV, 1, 2)), [H, B, S, this.vDim]);

@@ -45,10 +45,3 @@ export class Rotary {
     this.covered = 0;
   }
 }
-
-/** Positions start … start+T−1 for each of B rows, flattened row-major as the rope op expects. */
-export function positionsFrom(start: number, batch: number, steps: number): Int32Array {
-  const pos = new Int32Array(batch * steps);
-  for (let b = 0; b < batch; b++) for (let t = 0; t < steps; t++) pos[b * steps + t] = start + t;
-  return pos;
-}
