@@ -3,3 +3,5 @@
 export * from './tensor/index.js';
 export * from './nn/index.js';
 export * from './model/index.js';
+export * from './tokenizer/index.js';
+export * from './generate/index.js';
