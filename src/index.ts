@@ -5,3 +5,4 @@ export * from './nn/index.js';
 export * from './model/index.js';
 export * from './tokenizer/index.js';
 export * from './generate/index.js';
+export * from './engine/index.js';

@@ -7,8 +7,11 @@
 import * as T from '../tensor/index.js';
 import type { CausalLM, KVCache, MlaPath } from '../model/index.js';
 
-/** Chooses the next token from one row of logits [vocab]; `history` is the prompt plus output so far. */
-export type PickToken = (logits: Float32Array, history: readonly number[], sequence: number) => { token: number; logprob: number };
+/**
+ * Chooses the next token from one row of logits [vocab]; `history` is the prompt plus output so far.
+ * `stop: true` ends the sequence after this token (e.g. a stop string completed in its text).
+ */
+export type PickToken = (logits: Float32Array, history: readonly number[], sequence: number) => { token: number; logprob: number; stop?: boolean };
 
 export interface SequenceRequest {
   readonly prompt: readonly number[];
@@ -118,11 +121,11 @@ function sampleRows(rows: Running[], logits: Float32Array, requests: readonly Se
   const V = logits.length / rows.length;
   rows.forEach((r, i) => {
     const req = requests[r.sequence]!;
-    const { token, logprob } = pick(logits.subarray(i * V, (i + 1) * V), r.history, r.sequence);
+    const { token, logprob, stop } = pick(logits.subarray(i * V, (i + 1) * V), r.history, r.sequence);
     r.history.push(token);
     r.pending = token;
     r.generated++;
-    const finish: FinishReason | null = req.stopTokenIds?.includes(token) ? 'stop' : r.generated >= req.maxTokens ? 'length' : null;
+    const finish: FinishReason | null = stop || req.stopTokenIds?.includes(token) ? 'stop' : r.generated >= req.maxTokens ? 'length' : null;
     events.push({ sequence: r.sequence, token, logprob, finish });
   });
 }

@@ -9,5 +9,7 @@ export { DEFAULT_SAMPLING, MAX_TOP_LOGPROBS, randomSeed, rowRng, Sampler, sampli
 export type { SampleResult, SamplerOptions, SamplingParams, TokenLogprob } from './sampler.js';
 export { StopMatcher, stopTokenIds } from './stop.js';
 export type { StopResult } from './stop.js';
+export { SequenceText } from './sequence-text.js';
+export type { SequenceDelta, SequenceTextOptions } from './sequence-text.js';
 export { StreamDecoder } from './stream-decoder.js';
 export type { Detokenizer, StreamDecoderOptions } from './stream-decoder.js';

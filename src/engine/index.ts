@@ -1,0 +1,5 @@
+// Engines: the one generation interface and its implementations (local for now).
+
+export { LocalEngine } from './local.js';
+export type { LocalEngineOptions } from './local.js';
+export type { Completion, Engine, GenerateRequest, GenerationDelta } from './types.js';
