@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { doctor, formatDoctor } from './doctor.js';
 import { UsageError, reportError } from './errors.js';
 import { formatInspect, inspect } from './inspect.js';
+import { SAMPLING_HELP, SAMPLING_OPTIONS, samplingFlags, wholeNumber } from './args.js';
+import { chatCommand, generateCommand } from './generate.js';
 import { formatLogits, logits } from './logits.js';
 
 interface Command {
@@ -77,14 +79,45 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  generate: {
+    summary: 'generate text with a model folder (R1 chat template and sampling by default)',
+    usage: [
+      'r1ts generate <model folder> --prompt TEXT [--stream] [--json] [--raw] [sampling options]',
+      '',
+      '  --prompt TEXT       the user message (or, with --raw, the whole prompt text)',
+      '  --raw               use the prompt as is, without the chat template',
+      '  --stream            print the text as it is generated (thinking dimmed)',
+      '  --json              print the completions as JSON (tokens, logprobs, usage)',
+      '  --max-tokens N      tokens to generate at most (default 1024)',
+      '  --n N               independent samples (default 1)',
+      '  --stop TEXT         a stop string (repeatable)',
+      '  --no-math           leave out the \\boxed{} math directive R1 is prompted with',
+      ...SAMPLING_HELP,
+      '',
+      'The folder holds config.json, model.safetensors and tokenizer.json / tokenizer_config.json.',
+    ].join('\n'),
+    run: async (args) => {
+      const { values, positionals } = parseArgs({ args, options: { prompt: { type: 'string' }, raw: { type: 'boolean' }, stream: { type: 'boolean' }, json: { type: 'boolean' }, 'max-tokens': { type: 'string' }, n: { type: 'string' }, stop: { type: 'string', multiple: true }, 'no-math': { type: 'boolean' }, ...SAMPLING_OPTIONS }, allowPositionals: true, strict: true });
+      if (positionals.length !== 1) throw new UsageError('generate takes one model folder');
+      if (values.prompt === undefined) throw new UsageError('generate needs --prompt, e.g. --prompt "What is 2 + 3?"');
+      return generateCommand(positionals[0]!, {
+        prompt: values.prompt, raw: values.raw ?? false, stream: values.stream ?? false, json: values.json ?? false,
+        maxTokens: wholeNumber('--max-tokens', values['max-tokens'], 1024), n: wholeNumber('--n', values.n, 1),
+        stop: values.stop ?? [], math: !values['no-math'], sampling: samplingFlags(values),
+      });
+    },
+  },
+  chat: {
+    summary: 'chat with a model folder in the terminal (thinking shown dimmed)',
+    usage: ['r1ts chat <model folder> [--max-tokens N] [--no-math] [sampling options]', '', ...SAMPLING_HELP, '', 'Type /reset to start over, /exit or Ctrl-D to quit.'].join('\n'),
+    run: async (args) => {
+      const { values, positionals } = parseArgs({ args, options: { 'max-tokens': { type: 'string' }, 'no-math': { type: 'boolean' }, ...SAMPLING_OPTIONS }, allowPositionals: true, strict: true });
+      if (positionals.length !== 1) throw new UsageError('chat takes one model folder');
+      return chatCommand(positionals[0]!, { maxTokens: wholeNumber('--max-tokens', values['max-tokens'], 1024), math: !values['no-math'], sampling: samplingFlags(values) });
+    },
+  },
 };
 
-/** A non-negative integer option, or its default when absent. */
-function wholeNumber(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text)) throw new UsageError(`${flag} must be a non-negative integer, got ${JSON.stringify(text)}`);
-  return Number(text);
-}
 
 function help(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

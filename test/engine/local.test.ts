@@ -7,22 +7,12 @@ import { test } from 'node:test';
 import type { Completion, GenerateRequest, GenerationDelta } from '../../src/engine/index.js';
 import { LocalEngine } from '../../src/engine/index.js';
 import { splitReasoning } from '../../src/generate/index.js';
-import { CausalLM, parseConfig } from '../../src/model/index.js';
-import { applyChatTemplate, Tokenizer, trainBpe } from '../../src/tokenizer/index.js';
-import { TINY_MODELS } from '../model/tiny-configs.js';
-
-const CORPUS = [
-  'The answer is 42. Let me think step by step about the sum of 17 and 25.',
-  'Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May.',
-  'def add(a, b):\n    return a + b\n\nprint(add(2, 3))',
-  '日本語のテキストと emoji 🙂 も混ぜておく。',
-].join('\n').repeat(4);
+import { applyChatTemplate } from '../../src/tokenizer/index.js';
+import { tinyChatModel } from './fixture.js';
 
 function setup(maxBatch = 8): LocalEngine {
-  const trained = trainBpe(CORPUS, { vocabSize: 330 });
-  const tok = Tokenizer.fromJson(trained.tokenizerJson, trained.tokenizerConfig, 'trained in test');
-  const model = new CausalLM(parseConfig({ ...TINY_MODELS.tinyQwen2, vocab_size: tok.vocabSize, eos_token_id: tok.eosTokenId }), { seed: 3 });
-  return new LocalEngine(model, tok, { maxBatch });
+  const { model, tokenizer } = tinyChatModel();
+  return new LocalEngine(model, tokenizer, { maxBatch });
 }
 
 const chat = (content: string, extra: Partial<GenerateRequest> = {}): GenerateRequest => ({ messages: [{ role: 'user', content }], maxTokens: 12, ...extra });
