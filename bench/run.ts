@@ -1,8 +1,11 @@
-// `npm run bench` runs every section; `npx tsx bench/run.ts model` (or `ops`) runs only those named:
-//   ops    GEMM through the Tensor API vs raw BLAS and our own GEMM; fused ops vs PyTorch; dispatch
-//          overhead (bench/ops.ts)
-//   model  training step and prefill tokens/s of tiny-moe and small-moe vs the same model in PyTorch
-//          eager, and achieved FLOP/s as a fraction of this run's GEMM peak (bench/model.ts)
+// `npm run bench` runs every section; `npx tsx bench/run.ts model` (or `ops`, `generate`) runs only those
+// named:
+//   ops       GEMM through the Tensor API vs raw BLAS and our own GEMM; fused ops vs PyTorch; dispatch
+//             overhead (bench/ops.ts)
+//   model     training step and prefill tokens/s of tiny-moe and small-moe vs the same model in PyTorch
+//             eager, and achieved FLOP/s as a fraction of this run's GEMM peak (bench/model.ts)
+//   generate  greedy generation of tiny-moe and small-moe through our continuous batcher vs PyTorch
+//             eager with a KV cache: prefill and decode tokens/s at batch 1 and 32 (bench/generate.ts)
 // Steps: load the native backend and give PyTorch's OpenBLAS our thread count → run the sections in the
 // order above (model takes its GEMM peak from ops when both run, else times one 1024³ GEMM) → merge
 // with the previous bench/results/latest.json (a section not run keeps its last results and date) →
@@ -12,16 +15,18 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as T from '../src/tensor/index.js';
 import { loadNativeKernels } from '../src/tensor/backend/native.js';
+import type { GenerateResult } from './generate.js';
+import { renderGenerate, runGenerate } from './generate.js';
 import type { ModelResult } from './model.js';
 import { renderModel, runModel } from './model.js';
 import type { OpsResult } from './ops.js';
 import { gemmPeakGflops, measureGemm, renderOps, runOps } from './ops.js';
 import type { BenchContext } from './timing.js';
 
-const SECTIONS = ['ops', 'model'] as const;
+const SECTIONS = ['ops', 'model', 'generate'] as const;
 type Section = (typeof SECTIONS)[number];
-interface Results { ops?: OpsResult; model?: ModelResult }
-const TITLES: Record<Section, string> = { ops: '### GEMM and ops', model: '### Whole model' };
+interface Results { ops?: OpsResult; model?: ModelResult; generate?: GenerateResult }
+const TITLES: Record<Section, string> = { ops: '### GEMM and ops', model: '### Whole model', generate: '### Generation (KV cache)' };
 
 const requested = process.argv.slice(2);
 const unknown = requested.filter((s) => !(SECTIONS as readonly string[]).includes(s));
@@ -74,6 +79,10 @@ if (selected.includes('model')) {
   fresh.model = runModel(ctx, gemmPeak);
   console.log(`${renderModel(fresh.model)}\n`);
 }
+if (selected.includes('generate')) {
+  fresh.generate = runGenerate(ctx);
+  console.log(`${renderGenerate(fresh.generate)}\n`);
+}
 
 // ---- report ------------------------------------------------------------------------------------
 const results: Results = { ...previousResults(), ...fresh };
@@ -82,6 +91,7 @@ writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
 const blocks = [
   results.ops ? `${TITLES.ops}\n\n${renderOps(results.ops)}` : '',
   results.model ? `${TITLES.model}\n\n${renderModel(results.model)}` : '',
+  results.generate ? `${TITLES.generate}\n\n${renderGenerate(results.generate)}` : '',
 ].filter((b) => b !== '');
 const readmePath = here('./README.md');
 const readme = readFileSync(readmePath, 'utf8');

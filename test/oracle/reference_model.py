@@ -14,10 +14,14 @@ Public API
   load_weights(model, tensors)                  strict: every name and shape must match, both ways
   init_random(model, seed, std)                 deterministic random weights (for tests)
   trainable_names(model)                        state_dict names that get gradients (all but e_score_correction_bias)
-  model(input_ids, aux_loss_alpha=0.0) -> ModelOutput(logits, aux_loss, expert_load)
-    logits [B, T, V]; aux_loss: the summed sequence-wise balance loss of the MoE layers (a 0-d tensor,
-    0 when alpha is 0 or there is no MoE); expert_load: {layer index: [E] fraction of the N·K
-    (token, slot) assignments each routed expert received} for each MoE layer.
+  model(input_ids, aux_loss_alpha=0.0, cache=None, logits_to_keep=0) -> ModelOutput(logits, aux_loss, expert_load)
+    logits [B, T, V] (the last logits_to_keep positions when > 0); aux_loss: the summed sequence-wise
+    balance loss of the MoE layers (a 0-d tensor, 0 when alpha is 0 or there is no MoE); expert_load:
+    {layer index: [E] fraction of the N·K (token, slot) assignments each routed expert received} for each
+    MoE layer. With cache (from model.new_cache()), input_ids continue the cached tokens: positions start
+    at the cache length, the new keys and values are appended, and every row must have the same length
+    (a batch of equal-length prompts, then one token per row per step). Without it, nothing changes.
+  model.new_cache() -> KVCache                  an empty Hugging Face style cache for the cached forward
 """
 import collections
 import json
@@ -221,9 +225,9 @@ def yarn_attention_factor(scaling):
     return m * m
 
 
-def rope_tables(inv_freq, T, dtype):
-    """cos, sin [T, D/2] of pos·inv_freq for pos 0..T-1 (angles in float64, amplitude 1)."""
-    ang = torch.arange(T, dtype=torch.float64)[:, None] * inv_freq[None, :]
+def rope_tables(inv_freq, T, dtype, start=0):
+    """cos, sin [T, D/2] of pos·inv_freq for pos start..start+T-1 (angles in float64, amplitude 1)."""
+    ang = torch.arange(start, start + T, dtype=torch.float64)[:, None] * inv_freq[None, :]
     return ang.cos().to(dtype), ang.sin().to(dtype)
 
 
@@ -241,11 +245,44 @@ def rope_half(x, cos, sin):
 
 
 def causal_softmax(scores):
-    """Softmax over the last dim of scores [..., T, T] with keys after the query masked to -inf, in ≥ fp32."""
-    T = scores.shape[-1]
-    future = torch.ones(T, T, dtype=torch.bool, device=scores.device).triu(1)
+    """Softmax over the last dim of scores [..., T, S] with keys after the query masked to -inf, in ≥ fp32.
+
+    The T queries are the last T of the S keys' positions (S - T earlier ones come from a cache)."""
+    T, S = scores.shape[-2], scores.shape[-1]
+    future = torch.ones(T, S, dtype=torch.bool, device=scores.device).triu(1 + S - T)
     s = scores.to(torch.promote_types(scores.dtype, torch.float32)).masked_fill(future, float("-inf"))
     return torch.softmax(s, dim=-1).to(scores.dtype)
+
+
+class LayerKV:
+    """One layer's cached keys and values [B, heads, S, ·], grown by concatenation as HF's DynamicCache."""
+
+    def __init__(self):
+        self.k = None
+        self.v = None
+
+    @property
+    def length(self):
+        return 0 if self.k is None else self.k.shape[2]
+
+    def update(self, k, v):
+        """Appends this step's k, v [B, heads, T, ·]; returns every cached key and value, this step's included."""
+        if self.k is None:
+            self.k, self.v = k, v
+        else:
+            self.k, self.v = torch.cat((self.k, k), dim=2), torch.cat((self.v, v), dim=2)
+        return self.k, self.v
+
+
+class KVCache:
+    """The cache of the cached forward: one LayerKV per decoder layer; all B rows have the same length."""
+
+    def __init__(self, n_layers):
+        self.layers = [LayerKV() for _ in range(n_layers)]
+
+    @property
+    def length(self):
+        return self.layers[0].length
 
 
 # ----------------------------------------------------------------------------------------------
@@ -279,7 +316,7 @@ class MLAttention(nn.Module):
         self.inv_freq = inverse_frequencies(self.rope, float(c.get("rope_theta", DEFAULTS["rope_theta"])), scaling)
         self.scale = qk ** -0.5 * yarn_attention_factor(scaling)
 
-    def forward(self, x):
+    def forward(self, x, cache=None):
         B, T, _ = x.shape
         H = self.H
         q = self.q_b_proj(self.q_a_layernorm(self.q_a_proj(x))) if self.q_lora else self.q_proj(x)
@@ -289,12 +326,19 @@ class MLAttention(nn.Module):
         latent, k_pe = kv_a.split([self.kv_rank, self.rope], dim=-1)
         kv = self.kv_b_proj(self.kv_a_layernorm(latent)).view(B, T, H, self.nope + self.vdim).transpose(1, 2)
         k_nope, v = kv.split([self.nope, self.vdim], dim=-1)  # [B, H, T, nope], [B, H, T, v]
-        cos, sin = rope_tables(self.inv_freq, T, x.dtype)
+        cos, sin = rope_tables(self.inv_freq, T, x.dtype, 0 if cache is None else cache.length)
         q_pe = rope_interleaved(q_pe, cos, sin)
         k_pe = rope_interleaved(k_pe, cos, sin)[:, None]  # [B, 1, T, rope]: one key for every head
-        # q_h·k_h = q_nope·k_nope + q_pe·k_pe (k_h = concat(k_nope_h, k_pe)); the shared k_pe broadcasts.
-        scores = (q_nope @ k_nope.transpose(-1, -2) + q_pe @ k_pe.transpose(-1, -2)) * self.scale
-        o = causal_softmax(scores) @ v  # [B, H, T, v]
+        if cache is None:
+            # q_h·k_h = q_nope·k_nope + q_pe·k_pe (k_h = concat(k_nope_h, k_pe)); the shared k_pe broadcasts.
+            scores = (q_nope @ k_nope.transpose(-1, -2) + q_pe @ k_pe.transpose(-1, -2)) * self.scale
+            o = causal_softmax(scores) @ v  # [B, H, T, v]
+        else:
+            # As HF's DeepseekV3 eager attention: cache the expanded per-head keys concat(k_nope_h, k_pe)
+            # and the values, then attend over the S cached positions (this step's included).
+            k, v = cache.update(torch.cat((k_nope, k_pe.expand(B, H, T, self.rope)), dim=-1), v)  # [B, H, S, ·]
+            q = torch.cat((q_nope, q_pe), dim=-1)
+            o = causal_softmax((q @ k.transpose(-1, -2)) * self.scale) @ v  # [B, H, T, v]
         return self.o_proj(o.transpose(1, 2).reshape(B, T, H * self.vdim))
 
 
@@ -404,8 +448,8 @@ class DeepseekLayer(nn.Module):
         self.is_moe = E > 0 and i >= first and i % freq == 0
         self.mlp = MoE(c) if self.is_moe else GatedMLP(c["hidden_size"], c["intermediate_size"])
 
-    def forward(self, h, aux_loss_alpha):
-        h = h + self.self_attn(self.input_layernorm(h))
+    def forward(self, h, aux_loss_alpha, cache=None):
+        h = h + self.self_attn(self.input_layernorm(h), cache)
         if not self.is_moe:
             return h + self.mlp(self.post_attention_layernorm(h)), None, None
         y, aux, load = self.mlp(self.post_attention_layernorm(h), aux_loss_alpha)
@@ -435,17 +479,20 @@ class GQAttention(nn.Module):
         self.inv_freq = inverse_frequencies(D, float(c.get("rope_theta", DEFAULTS["rope_theta"])), scaling)
         self.scale = D ** -0.5
 
-    def forward(self, x):
+    def forward(self, x, cache=None):
         B, T, _ = x.shape
         H, Hk, D = self.H, self.Hk, self.D
         q = self.q_proj(x).view(B, T, H, D).transpose(1, 2)
         k = self.k_proj(x).view(B, T, Hk, D).transpose(1, 2)
         v = self.v_proj(x).view(B, T, Hk, D).transpose(1, 2)
-        cos, sin = rope_tables(self.inv_freq, T, x.dtype)
+        cos, sin = rope_tables(self.inv_freq, T, x.dtype, 0 if cache is None else cache.length)
         q, k = rope_half(q, cos, sin), rope_half(k, cos, sin)
+        if cache is not None:  # the Hk kv heads are cached before repetition, as in HF
+            k, v = cache.update(k, v)
+        S = k.shape[2]
         if Hk != H:  # query head h reads kv head h // (H / Hk)
-            k = k[:, :, None].expand(B, Hk, H // Hk, T, D).reshape(B, H, T, D)
-            v = v[:, :, None].expand(B, Hk, H // Hk, T, D).reshape(B, H, T, D)
+            k = k[:, :, None].expand(B, Hk, H // Hk, S, D).reshape(B, H, S, D)
+            v = v[:, :, None].expand(B, Hk, H // Hk, S, D).reshape(B, H, S, D)
         o = causal_softmax((q @ k.transpose(-1, -2)) * self.scale) @ v
         return self.o_proj(o.transpose(1, 2).reshape(B, T, H * D))
 
@@ -459,8 +506,8 @@ class DenseLayer(nn.Module):
         self.post_attention_layernorm = RMSNorm(c["hidden_size"], eps)
         self.mlp = GatedMLP(c["hidden_size"], c["intermediate_size"])
 
-    def forward(self, h, aux_loss_alpha):
-        h = h + self.self_attn(self.input_layernorm(h))
+    def forward(self, h, aux_loss_alpha, cache=None):
+        h = h + self.self_attn(self.input_layernorm(h), cache)
         return h + self.mlp(self.post_attention_layernorm(h)), None, None
 
 
@@ -494,17 +541,22 @@ class CausalLM(nn.Module):
         self.tied = bool(c.get("tie_word_embeddings", DEFAULTS["tie_word_embeddings"]))
         self.lm_head = None if self.tied else Linear(c["hidden_size"], c["vocab_size"])
 
-    def forward(self, input_ids, aux_loss_alpha=0.0):
+    def new_cache(self):
+        return KVCache(len(self.model.layers))
+
+    def forward(self, input_ids, aux_loss_alpha=0.0, cache=None, logits_to_keep=0):
         B, T = input_ids.shape
         h = self.model.embed_tokens(input_ids)
         aux_total = torch.zeros((), dtype=h.dtype)
         loads = {}
         for i, layer in enumerate(self.model.layers):
-            h, aux, load = layer(h, aux_loss_alpha)
+            h, aux, load = layer(h, aux_loss_alpha, None if cache is None else cache.layers[i])
             if load is not None:
                 loads[i] = load
             if aux is not None:
                 aux_total = aux_total + aux.to(h.dtype)
+        if logits_to_keep > 0:
+            h = h[:, -logits_to_keep:]
         h = self.model.norm(h)
         head = self.model.embed_tokens.weight if self.tied else self.lm_head.weight
         return ModelOutput(F.linear(h, head), aux_total, loads)
