@@ -20,7 +20,8 @@
         "native/attention_kernels.cc",
         "native/attention_forward.cc",
         "native/attention_backward.cc",
-        "native/optim.cc"
+        "native/optim.cc",
+        "native/experts.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

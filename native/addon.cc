@@ -55,6 +55,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitIndexing(env, exports);
   InitAttention(env, exports);
   InitOptim(env, exports);
+  InitExperts(env, exports);
   return exports;
 }
 

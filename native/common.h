@@ -45,5 +45,6 @@ void InitLayers(Napi::Env env, Napi::Object exports);
 void InitIndexing(Napi::Env env, Napi::Object exports);
 void InitAttention(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);
+void InitExperts(Napi::Env env, Napi::Object exports);
 
 }  // namespace r1ts

@@ -243,23 +243,7 @@ bool Trivial(const Problem& p) {
 
 Napi::Value GemmAuto(const Napi::CallbackInfo& info) {
   const Problem p = Parse(info, "gemm");
-  if (Trivial(p)) return info.Env().Undefined();
-#ifdef R1TS_HAVE_CBLAS
-  // Skinny products stream B without packing, which beats sgemm (no GEMV path in OpenBLAS's sgemm);
-  // everything else goes to the BLAS when it can take the sizes.
-  // Batches of mid-sized float products: OpenBLAS threads each product separately and poorly
-  // (measured 120 vs our 160 GFLOP/s at 32 × 128·128·64 on 2 cores); ours splits the batch instead.
-  const double mnk = static_cast<double>(p.M) * p.N * p.K;
-  const bool midBatch = p.bt == kF32 && p.batch >= NumThreads() && p.batch > 1 && mnk > 262144 && mnk <= (1 << 22);
-  // Single products up to 2^24 multiply-adds (e.g. 256³, 64×256×1024): ours matched or beat OpenBLAS
-  // (bench/README.md: 0.97× at 256³, 1.16× at 64×256×1024) and skips its thread hand-off.
-  const bool smallProduct = p.bt == kF32 && p.batch == 1 && mnk <= (1 << 24);
-  if (p.M > kSkinnyM && !midBatch && !smallProduct && FitsBlas(p)) {
-    BlasGemm(p);
-    return info.Env().Undefined();
-  }
-#endif
-  OwnGemm(p);
+  if (!Trivial(p)) RunGemm(p);
   return info.Env().Undefined();
 }
 
@@ -297,6 +281,26 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+// Chooses the engine for a validated, non-trivial problem (see GemmAuto); other kernels call it too.
+void RunGemm(const Problem& p) {
+#ifdef R1TS_HAVE_CBLAS
+  // Skinny products stream B without packing, which beats sgemm (no GEMV path in OpenBLAS's sgemm);
+  // everything else goes to the BLAS when it can take the sizes.
+  // Batches of mid-sized float products: OpenBLAS threads each product separately and poorly
+  // (measured 120 vs our 160 GFLOP/s at 32 × 128·128·64 on 2 cores); ours splits the batch instead.
+  const double mnk = static_cast<double>(p.M) * p.N * p.K;
+  const bool midBatch = p.bt == kF32 && p.batch >= NumThreads() && p.batch > 1 && mnk > 262144 && mnk <= (1 << 22);
+  // Single products up to 2^24 multiply-adds (e.g. 256³, 64×256×1024): ours matched or beat OpenBLAS
+  // (bench/README.md: 0.97× at 256³, 1.16× at 64×256×1024) and skips its thread hand-off.
+  const bool smallProduct = p.bt == kF32 && p.batch == 1 && mnk <= (1 << 24);
+  if (p.M > kSkinnyM && !midBatch && !smallProduct && FitsBlas(p)) {
+    BlasGemm(p);
+    return;
+  }
+#endif
+  OwnGemm(p);
+}
 }  // namespace gemm
 
 void InitGemm(Napi::Env env, Napi::Object exports) {

@@ -53,6 +53,10 @@ struct Mat {
   int64_t ldc;
 };
 
+// Runs a validated product with the engine GemmAuto would pick (gemm.cc); inside a pool task it stays
+// on the calling thread, so a kernel can run many small products in parallel itself.
+void RunGemm(const Problem& p);
+
 inline Mat Item(const Problem& p, int64_t i) {
   const size_t bElem = p.bt == kF32 ? 4 : 2;
   return Mat{p.ta, p.tb, p.M, p.N, p.K, p.alpha, p.beta, p.a + i * p.sA, p.lda,

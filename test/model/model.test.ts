@@ -251,3 +251,33 @@ test('sequences of different lengths share one cache: padded prefill, staggered 
     m.dispose();
   }
 });
+
+test('MoE inference runs every expert in one kernel call and matches the expert-by-expert (training) path', () => {
+  for (const cfg of [tinyV3, tinyV2Lite]) {
+    for (const backend of ['ref', 'native'] as const) {
+      if (backend === 'native' && T.nativeLoadError()) continue;
+      T.withBackend(backend, () => {
+        const m = new CausalLM(cfg, { seed: 12 });
+        const ids = tokens(3 * 7, cfg.vocab_size, 9);
+        const k = T.kernels();
+        let fusedCalls = 0;
+        const original = k.expertMlp;
+        (k as { expertMlp: typeof original }).expertMlp = (a) => {
+          fusedCalls++;
+          original.call(k, a);
+        };
+        try {
+          const moeLayers = m.model.layers.items.filter((l) => 'gate' in l.mlp).length;
+          const inference = T.noGrad(() => values(m.forward(ids, { batch: 3 }).logits));
+          assert.equal(fusedCalls, moeLayers, `${cfg.model_type} ${backend}: one call per MoE layer`);
+          const training = T.tidy(() => values(m.forward(ids, { batch: 3 }).logits));
+          assert.equal(fusedCalls, moeLayers, 'the training path records each expert');
+          assert.ok(relDiff(training, inference) < TOL, `${cfg.model_type} ${backend}: ${relDiff(training, inference)}`);
+        } finally {
+          (k as { expertMlp: typeof original }).expertMlp = original;
+        }
+        m.dispose();
+      });
+    }
+  }
+});

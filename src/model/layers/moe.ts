@@ -10,8 +10,17 @@ import { Module, ModuleList, initWeight } from '../../nn/index.js';
 import type { InitOptions } from '../../nn/index.js';
 import type { DeepseekV3Config } from '../config.js';
 import { Mlp } from './mlp.js';
-import type { RoutingRule } from './routing.js';
+import type { DispatchPlan, RoutingRule } from './routing.js';
 import { dispatchPlan, selectExperts } from './routing.js';
+
+/** A Linear weight's elements as the kernel reads them: float32 values or half bits, all one dtype. */
+function weightData(w: Tensor, dtype: T.DType): Float32Array | Uint16Array {
+  if (w.dtype !== dtype || (dtype !== 'float32' && dtype !== 'bfloat16' && dtype !== 'float16')) {
+    throw new T.TensorError('MoE', `expert weights must share one dtype of float32, bfloat16 or float16; got ${w.dtype} and ${dtype}`);
+  }
+  const data = w.data as Float32Array | Uint16Array;
+  return data.subarray(w.offset, w.offset + w.size);
+}
 
 /** The router: a bias-free linear map to one logit per routed expert, plus the selection bias. */
 export class Gate extends Module {
@@ -83,12 +92,7 @@ export class MoE extends Module {
 
     // Gather every assignment's token in expert order; each expert runs on its contiguous block.
     const routedIn = T.indexSelect(flat, 0, plan.token); // [N·K, d]
-    const outs: Tensor[] = [];
-    for (let e = 0; e < E; e++) {
-      if (plan.count[e] === 0) continue;
-      outs.push(this.experts.items[e]!.forward(T.slice(routedIn, 0, plan.start[e]!, plan.start[e]! + plan.count[e]!)));
-    }
-    const routedOut = outs.length === 1 ? outs[0]! : T.cat(outs, 0);
+    const routedOut = T.isGradEnabled() || routedIn.dtype !== 'float32' ? this.expertsOneByOne(routedIn, plan) : this.expertsInOneCall(routedIn, plan);
     const w = T.indexSelect(T.reshape(weights, [N * K, 1]), 0, plan.slot); // [N·K, 1] in expert order
     let y = T.indexAdd(T.zeros([N, d], { dtype: routedOut.dtype }), 0, plan.token, T.mul(routedOut, w));
     if (this.shared_experts) y = T.add(y, this.shared_experts.forward(flat));
@@ -98,6 +102,35 @@ export class MoE extends Module {
     if (T.isGradEnabled()) for (let e = 0; e < E; e++) this.pendingLoad[e] += plan.count[e]!;
     const auxLoss = auxAlpha > 0 ? this.sequenceAuxLoss(scores, chosen, batch, N / batch, auxAlpha) : null;
     return { y: T.reshape(y, x.shape), auxLoss, load };
+  }
+
+  /** Training: each expert as its own module, so autograd records every product. */
+  private expertsOneByOne(routedIn: Tensor, plan: DispatchPlan): Tensor {
+    const outs: Tensor[] = [];
+    this.experts.items.forEach((expert, e) => {
+      if (plan.count[e] === 0) return;
+      outs.push(expert.forward(T.slice(routedIn, 0, plan.start[e]!, plan.start[e]! + plan.count[e]!)));
+    });
+    return outs.length === 1 ? outs[0]! : T.cat(outs, 0);
+  }
+
+  /** Inference: every active expert's MLP in one kernel call (decoding gives each expert few rows). */
+  private expertsInOneCall(routedIn: Tensor, plan: DispatchPlan): Tensor {
+    const active = this.experts.items.flatMap((expert, e) => (plan.count[e]! > 0 ? [{ expert, e }] : []));
+    const dtype = active[0]!.expert.gate_proj.weight.dtype;
+    const x = T.contiguous(routedIn);
+    const [rows, d] = x.shape as [number, number];
+    const out = T.empty([rows, d], 'float32', false);
+    T.kernels().expertMlp({
+      out: T.dense(out), x: T.dense(x), rows, d, inter: active[0]!.expert.intermediate,
+      starts: Int32Array.from(active, ({ e }) => plan.start[e]!), counts: Int32Array.from(active, ({ e }) => plan.count[e]!),
+      gates: active.map(({ expert }) => weightData(expert.gate_proj.weight, dtype)),
+      ups: active.map(({ expert }) => weightData(expert.up_proj.weight, dtype)),
+      downs: active.map(({ expert }) => weightData(expert.down_proj.weight, dtype)),
+      dtype: dtype === 'float32' ? 'float' : (dtype as T.HalfDtype),
+    });
+    x.dispose();
+    return out;
   }
 
   /** The chosen experts' unbiased scores, normalised to sum 1 if configured, times the scaling factor. */

@@ -32,6 +32,20 @@ export interface StridedArg<A = FloatArray> {
   readonly strides: readonly number[];
 }
 
+export interface ExpertMlpArgs {
+  readonly out: FloatArray;
+  readonly x: FloatArray;
+  readonly rows: number;
+  readonly d: number;
+  readonly inter: number;
+  readonly starts: Int32Array;
+  readonly counts: Int32Array;
+  readonly gates: readonly (FloatArray | HalfArray)[];
+  readonly ups: readonly (FloatArray | HalfArray)[];
+  readonly downs: readonly (FloatArray | HalfArray)[];
+  readonly dtype: 'float' | HalfDtype;
+}
+
 export interface GemmArgs {
   /** C[M,N] = alpha · op(A)[M,K] · op(B)[K,N] + beta · C, repeated `batch` times. */
   readonly transA: boolean;
@@ -174,6 +188,12 @@ export interface Kernels {
 
   // ---- matrix products -----------------------------------------------------------------------
   gemm(args: GemmArgs): void;
+  /**
+   * The SwiGLU MLPs of MoE experts in one call (inference): for each expert i, rows [starts[i],
+   * starts[i] + counts[i]) of x [rows, d] go through down(silu(x·gateᵀ) ⊙ x·upᵀ) into the same rows
+   * of out (overwritten). gate/up are [inter, d] and down [d, inter], as Linear weights, all of dtype.
+   */
+  expertMlp(args: ExpertMlpArgs): void;
 
   // ---- attention (memory-efficient: saves only out and the row log-sum-exp) ---------------------
   /** out [B, H, Tq, Dv]; lse [B, H, Tq] (−Infinity for a row that sees no key; its out row is 0). */

@@ -15,7 +15,7 @@ const REQUIRED = [
   'info', 'allocFloat', 'free', 'copy', 'fill', 'halfToFloat', 'floatToHalf', 'unary', 'unaryBackward', 'binary', 'where',
   'sum', 'max', 'sumSquares', 'softmax', 'softmaxBackward', 'logSoftmax', 'logSoftmaxBackward', 'tokenLogprobs',
   'tokenLogprobsBackward', 'rmsnorm', 'rmsnormBackward', 'swiglu', 'swigluBackward', 'rope', 'indexSelect', 'indexAdd',
-  'gather', 'scatterAdd', 'topk', 'gemm', 'attention', 'attentionBackward', 'adamw', 'blasGemm', 'ownGemm',
+  'gather', 'scatterAdd', 'topk', 'gemm', 'expertMlp', 'attention', 'attentionBackward', 'adamw', 'blasGemm', 'ownGemm',
 ] as const;
 
 /**
@@ -124,6 +124,7 @@ function wrap(n: Addon): Kernels & NativeExtras {
     scatterAdd: (out, src, idx, outer, len, inner, m) => void n.scatterAdd(out, src, idx, outer, len, inner, m),
     topk: (values, indices, x, rows, len, k) => void n.topk(values, indices, x, rows, len, k),
     gemm: (g) => void n.gemm(...gemmArgs(g)),
+    expertMlp: (e) => void n.expertMlp(e.out, e.x, e.rows, e.d, e.inter, e.starts, e.counts, e.gates, e.ups, e.downs, e.dtype),
     blasGemm: (g) => void n.blasGemm(...gemmArgs(g)),
     ownGemm: (g) => void n.ownGemm(...gemmArgs(g)),
     attention: (out, lse, q, k, v, a) => void n.attention(out, lse, q, k, v, ...attentionTail(a)),

@@ -3,6 +3,7 @@ import type { Kernels } from '../kernels.js';
 import { attention, attentionBackward } from './attention.js';
 import { allocFloat, copy, fill, floatToHalf, free, halfToFloat } from './copy.js';
 import { binary, unary, unaryBackward, where } from './elementwise.js';
+import { expertMlp } from './experts.js';
 import { gemm } from './gemm.js';
 import { gather, indexAdd, indexSelect, scatterAdd, topk } from './indexing.js';
 import { rmsnorm, rmsnormBackward, rope, swiglu, swigluBackward } from './layers.js';
@@ -20,7 +21,7 @@ export const refKernels: Kernels = {
   softmax, softmaxBackward, logSoftmax, logSoftmaxBackward, tokenLogprobs, tokenLogprobsBackward,
   rmsnorm, rmsnormBackward, swiglu, swigluBackward, rope,
   indexSelect, indexAdd, gather, scatterAdd, topk,
-  gemm,
+  gemm, expertMlp,
   attention, attentionBackward,
   adamw,
 };
