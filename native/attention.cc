@@ -138,7 +138,37 @@ void ParseTail(const Napi::CallbackInfo& info, size_t t, const char* kernel, Pro
   p.msi = st[2];
   p.msj = st[3];
 }
-// attention(out, lse, q, k, v, B, H, Hk, Tq, Tk, D, Dv, scale, causal, maskData, maskOffset, maskStrides)
+// k or v at argument `index`: dense [B, Hk, Tk, width], or, with the layout array at `layoutIndex`
+// ([offset, strideB, strideHk, strideTk]), a view whose rows are read in place. Returns the data
+// (offset applied) and sets the three strides.
+const float* KvArg(const Napi::CallbackInfo& info, size_t index, size_t layoutIndex, const char* name, const Problem& p, int64_t width,
+                   int64_t& sB, int64_t& sH, int64_t& sT) {
+  const char* K = "attention";
+  const Napi::Value l = info.Length() > layoutIndex ? info[layoutIndex] : info.Env().Null();
+  if (l.IsNull() || l.IsUndefined()) {
+    sT = width, sH = p.Tk * width, sB = p.Hk * p.Tk * width;
+    return TensorArg(info, index, K, name, {{"B", p.B}, {"Hk", p.Hk}, {"Tk", p.Tk}, {name[0] == 'k' ? "D" : "Dv", width}});
+  }
+  const std::string what = std::string(K) + ": " + name + " layout";
+  if (!l.IsArray() || l.As<Napi::Array>().Length() != 4) throw Napi::TypeError::New(info.Env(), what + " must be [offset, strideB, strideHk, strideTk]");
+  int64_t v[4];
+  for (uint32_t i = 0; i < 4; i++) {
+    const Napi::Value x = l.As<Napi::Array>().Get(i);
+    const double d = x.IsNumber() ? x.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= kMaxSafeInt && d == std::floor(d))) throw Napi::TypeError::New(info.Env(), what + " entries must be non-negative integers");
+    v[i] = static_cast<int64_t>(d);
+  }
+  sB = v[1], sH = v[2], sT = v[3];
+  float* data = F32(info[index], (std::string(K) + ": " + name).c_str());
+  if (p.B > 0 && p.Hk > 0 && p.Tk > 0) {
+    const __int128 last = static_cast<__int128>(v[0]) + static_cast<__int128>(p.B - 1) * sB + static_cast<__int128>(p.Hk - 1) * sH +
+                          static_cast<__int128>(p.Tk - 1) * sT + width - 1;
+    if (last >= static_cast<__int128>(Length(info[index]))) throw Napi::RangeError::New(info.Env(), what + " reads past the end of its Float32Array");
+  }
+  return data + v[0];
+}
+
+// attention(out, lse, q, k, v, B, H, Hk, Tq, Tk, D, Dv, scale, causal, maskData, maskOffset, maskStrides[, kLayout, vLayout])
 void Attention(const Napi::CallbackInfo& info) {
   const char* K = "attention";
   Problem p;
@@ -146,8 +176,8 @@ void Attention(const Napi::CallbackInfo& info) {
   p.out = TensorArg(info, 0, K, "out", {{"B", p.B}, {"H", p.H}, {"Tq", p.Tq}, {"Dv", p.Dv}});
   p.lse = TensorArg(info, 1, K, "lse", {{"B", p.B}, {"H", p.H}, {"Tq", p.Tq}});
   p.q = TensorArg(info, 2, K, "q", {{"B", p.B}, {"H", p.H}, {"Tq", p.Tq}, {"D", p.D}});
-  p.k = TensorArg(info, 3, K, "k", {{"B", p.B}, {"Hk", p.Hk}, {"Tk", p.Tk}, {"D", p.D}});
-  p.v = TensorArg(info, 4, K, "v", {{"B", p.B}, {"Hk", p.Hk}, {"Tk", p.Tk}, {"Dv", p.Dv}});
+  p.k = KvArg(info, 3, 17, "k", p, p.D, p.kB, p.kH, p.kT);
+  p.v = KvArg(info, 4, 18, "v", p, p.Dv, p.vB, p.vH, p.vT);
   try {
     attn::Forward(p);
   } catch (const std::bad_alloc&) {

@@ -67,8 +67,8 @@ R1TS_INLINE void BackwardKeyBlockRows(const Problem& p, const Scratch& s, int64_
                                       bool doQ) {
   const int n16 = RoundUpPad(nk);
   const int64_t D = p.D, Dv = p.Dv, kvRow = (b * p.Hk + g) * p.Tk + j0;
-  TransposeBlock<I>(p.k + kvRow * D, nk, D, s.kt, n16);
-  TransposeBlock<I>(p.v + kvRow * Dv, nk, Dv, s.vt, n16);
+  TransposeBlock<I>(p.k + kvRow * D, nk, D, D, s.kt, n16);
+  TransposeBlock<I>(p.v + kvRow * Dv, nk, Dv, Dv, s.vt, n16);
   const int64_t iStart = FirstQueryFor(p, j0) / kBlockQ * kBlockQ;
   for (int64_t h = g * p.G; h < (g + 1) * p.G; h++)
     for (int64_t i0 = iStart; i0 < p.Tq; i0 += kBlockQ)
@@ -115,8 +115,8 @@ R1TS_INLINE void BackwardQueryBlock(const Problem& p, const Scratch& s, int64_t 
   for (int64_t j0 = 0; j0 < keyEnd; j0 += kBlockK) {
     const int nk = static_cast<int>(std::min<int64_t>(kBlockK, keyEnd - j0));
     const int n16 = RoundUpPad(nk);
-    TransposeBlock<I>(p.k + (kvRow + j0) * D, nk, D, s.kt, n16);
-    TransposeBlock<I>(p.v + (kvRow + j0) * Dv, nk, Dv, s.vt, n16);
+    TransposeBlock<I>(p.k + (kvRow + j0) * D, nk, D, D, s.kt, n16);
+    TransposeBlock<I>(p.v + (kvRow + j0) * Dv, nk, Dv, Dv, s.vt, n16);
     BackwardBlock<I>(p, s, b, h, i0, rows, j0, nk, true, false);
   }
 }

@@ -28,8 +28,8 @@ R1TS_INLINE void ForwardUnit(const Problem& p, const Scratch& s, int64_t unit) {
   const int64_t b = bg / p.Hk, g = bg % p.Hk;
   const int64_t rho0 = group * p.unitRows;
   const int gRows = static_cast<int>(std::min<int64_t>(p.unitRows, headRows - rho0));
-  const float* k = p.k + (b * p.Hk + g) * p.Tk * D;
-  const float* v = p.v + (b * p.Hk + g) * p.Tk * Dv;
+  const float* k = p.k + b * p.kB + g * p.kH;
+  const float* v = p.v + b * p.vB + g * p.vH;
   // Row ρ of the kv head is query position ρ / G of head g·G + ρ % G; `QueryRow` is its row in q/out.
   const auto QueryRow = [&](int64_t rho) { return (b * p.H + g * G + rho % G) * p.Tq + rho / G; };
 
@@ -49,7 +49,7 @@ R1TS_INLINE void ForwardUnit(const Problem& p, const Scratch& s, int64_t unit) {
   for (int64_t j0 = 0; j0 < keyEnd; j0 += kBlockK) {
     const int nk = static_cast<int>(std::min<int64_t>(kBlockK, keyEnd - j0));
     const int n16 = RoundUpPad(nk);
-    TransposeBlock<I>(k + j0 * D, nk, D, s.kt, n16);
+    TransposeBlock<I>(k + j0 * p.kT, nk, D, p.kT, s.kt, n16);
     // Blocks whose rows all come before the first position that sees key j0 are skipped.
     const int firstRow = static_cast<int>(std::min<int64_t>(gRows, std::max<int64_t>(0, FirstQueryFor(p, j0) * G - rho0)));
     for (int r0 = firstRow / kBlockQ * kBlockQ; r0 < gRows; r0 += kBlockQ) {
@@ -77,7 +77,7 @@ R1TS_INLINE void ForwardUnit(const Problem& p, const Scratch& s, int64_t unit) {
           for (int64_t d = 0; d < Dv; d++) o[d] *= alpha;
         }
       }
-      Gemm<I, true>(rows, static_cast<int>(Dv), nk, s.s, n16, 1, v + j0 * Dv, Dv, os, Dv,
+      Gemm<I, true>(rows, static_cast<int>(Dv), nk, s.s, n16, 1, v + j0 * p.vT, p.vT, os, Dv,
                     CausalQueryBand(p, 0, j0, rho0 + r0, G));  // O += P·V
     }
   }

@@ -208,6 +208,8 @@ struct Problem {
   const float* k = nullptr;
   const float* v = nullptr;
   int64_t B = 0, H = 0, Hk = 0, G = 1, Tq = 0, Tk = 0, D = 0, Dv = 0;
+  // Forward: element strides of k and v over [B, Hk, Tk] (dense unless k/v are views, e.g. a KV cache).
+  int64_t kB = 0, kH = 0, kT = 0, vB = 0, vH = 0, vT = 0;
   float scale = 1;
   bool causal = false;
   const float* mask = nullptr;  // already advanced by the mask offset
@@ -252,10 +254,10 @@ R1TS_INLINE void TransposeStage(typename I::V* x) {
   }
 }
 
-// dst[d·ld + c] = src[c·dim + d] for c < n (rows of a K or V block), zero in the padding columns
+// dst[d·ld + c] = src[c·srcLd + d] for c < n (rows of a K or V block), zero in the padding columns
 // [n, ld). Whole W×W tiles are transposed in registers, the edges one element at a time.
 template <class I>
-R1TS_INLINE void TransposeBlock(const float* src, int n, int64_t dim, float* dst, int ld) {
+R1TS_INLINE void TransposeBlock(const float* src, int n, int64_t dim, int64_t srcLd, float* dst, int ld) {
   constexpr int W = I::W;
   const int nFull = n / W * W;
   const int64_t dimFull = dim / W * W;
@@ -263,7 +265,7 @@ R1TS_INLINE void TransposeBlock(const float* src, int n, int64_t dim, float* dst
     for (int64_t d0 = 0; d0 < dimFull; d0 += W) {
       typename I::V x[W];
 #pragma GCC unroll 16
-      for (int r = 0; r < W; r++) x[r] = Load<I>(src + (c0 + r) * dim + d0);
+      for (int r = 0; r < W; r++) x[r] = Load<I>(src + (c0 + r) * srcLd + d0);
       TransposeStage<I, 1>(x);
       TransposeStage<I, 2>(x);
       if (W > 4) TransposeStage<I, (W > 4 ? 4 : 1)>(x);
@@ -272,10 +274,10 @@ R1TS_INLINE void TransposeBlock(const float* src, int n, int64_t dim, float* dst
       for (int r = 0; r < W; r++) Store<I>(dst + (d0 + r) * ld + c0, x[r]);
     }
     for (int c = c0; c < c0 + W; c++)
-      for (int64_t d = dimFull; d < dim; d++) dst[d * ld + c] = src[c * dim + d];
+      for (int64_t d = dimFull; d < dim; d++) dst[d * ld + c] = src[c * srcLd + d];
   }
   for (int c = nFull; c < n; c++)
-    for (int64_t d = 0; d < dim; d++) dst[d * ld + c] = src[c * dim + d];
+    for (int64_t d = 0; d < dim; d++) dst[d * ld + c] = src[c * srcLd + d];
   if (n < ld)
     for (int64_t d = 0; d < dim; d++) std::memset(dst + d * ld + n, 0, (ld - n) * sizeof(float));
 }

@@ -1,6 +1,6 @@
 // The tensor engine's public surface.
 
-export type { AdamWArgs, AttentionArgs, BinaryOp, ExpertMlpArgs, FloatArray, GemmArgs, HalfArray, HalfDtype, Kernels, StridedArg, UnaryOp } from './backend/kernels.js';
+export type { AdamWArgs, AttentionArgs, BinaryOp, ExpertMlpArgs, FloatArray, GemmArgs, KvLayout, HalfArray, HalfDtype, Kernels, StridedArg, UnaryOp } from './backend/kernels.js';
 export { backendName, kernels, nativeLoadError, refKernels, setBackend, withBackend } from './backend/select.js';
 export type { BackendName } from './backend/select.js';
 export { backward, isGradEnabled, noGrad, release, requireGrad, zeroGrad } from './autograd.js';

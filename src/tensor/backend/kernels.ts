@@ -91,6 +91,18 @@ export interface AttentionArgs {
    * -Infinity hides a key. Key padding is expressed this way too.
    */
   readonly mask: StridedArg<FloatArray> | null;
+  /**
+   * Forward only: where the rows of k and v lie when they are views (e.g. a KV cache's slots), read in
+   * place; absent means dense. The backward pass takes dense k and v.
+   */
+  readonly kLayout?: KvLayout | null;
+  readonly vLayout?: KvLayout | null;
+}
+
+/** Rows of k or v as a view: element offset and strides over [B, Hk, Tk]; the last dimension is dense. */
+export interface KvLayout {
+  readonly offset: number;
+  readonly strides: readonly [number, number, number];
 }
 
 export interface AdamWArgs {

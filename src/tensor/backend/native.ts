@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuFacts } from '../../util/index.js';
-import type { AdamWArgs, AttentionArgs, GemmArgs, Kernels, StridedArg } from './kernels.js';
+import type { AdamWArgs, AttentionArgs, GemmArgs, Kernels, KvLayout, StridedArg } from './kernels.js';
 
 type AddonFn = (...args: unknown[]) => unknown;
 type Addon = Record<string, AddonFn>;
@@ -74,6 +74,11 @@ function attentionTail(a: AttentionArgs): unknown[] {
   return [a.B, a.H, a.Hk, a.Tq, a.Tk, a.D, a.Dv, a.scale, a.causal, mask ? mask.data : null, mask ? mask.offset : 0, mask ? mask.strides : []];
 }
 
+/** A k/v view's [offset, strideB, strideHk, strideTk], or null for dense rows. */
+function layout(l: KvLayout | null | undefined): number[] | null {
+  return l ? [l.offset, ...l.strides] : null;
+}
+
 function gemmArgs(g: GemmArgs): unknown[] {
   return [g.transA, g.transB, g.M, g.N, g.K, g.alpha, g.a, g.aOffset, g.lda, g.strideA, g.b, g.bDtype, g.bOffset, g.ldb, g.strideB,
     g.beta, g.c, g.cOffset, g.ldc, g.strideC, g.batch];
@@ -127,7 +132,7 @@ function wrap(n: Addon): Kernels & NativeExtras {
     expertMlp: (e) => void n.expertMlp(e.out, e.x, e.rows, e.d, e.inter, e.starts, e.counts, e.gates, e.ups, e.downs, e.dtype),
     blasGemm: (g) => void n.blasGemm(...gemmArgs(g)),
     ownGemm: (g) => void n.ownGemm(...gemmArgs(g)),
-    attention: (out, lse, q, k, v, a) => void n.attention(out, lse, q, k, v, ...attentionTail(a)),
+    attention: (out, lse, q, k, v, a) => void n.attention(out, lse, q, k, v, ...attentionTail(a), layout(a.kLayout), layout(a.vLayout)),
     attentionBackward: (gq, gk, gv, gout, q, k, v, out, lse, a) =>
       void n.attentionBackward(gq, gk, gv, gout, q, k, v, out, lse, ...attentionTail(a)),
     adamw: (param, grad, m, v, len, a) => void n.adamw(param, grad, m, v, len, ...adamwArgs(a)),

@@ -2,8 +2,8 @@
 // log-sum-exp (the backward pass recomputes probabilities), so stored activations are not quadratic
 // in the sequence length. Layout [B, H, T, D]; grouped K/V heads (Hk dividing H) for GQA students.
 
-import { kernelsFor, record } from '../autograd.js';
-import type { AttentionArgs, StridedArg } from '../backend/kernels.js';
+import { kernelsFor, needsGrad, record } from '../autograd.js';
+import type { AttentionArgs, FloatArray, KvLayout, StridedArg } from '../backend/kernels.js';
 import { TensorError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { dense, empty } from '../tensor.js';
@@ -18,6 +18,15 @@ export interface AttentionOptions {
   readonly keyPadding?: Tensor | null;
   /** Softmax scale; 1/√D by default. */
   readonly scale?: number;
+}
+
+/** Whether the kernel can read t's rows in place: each row of the last dimension is dense. */
+function rowsInPlace(t: Tensor): boolean {
+  return t.strides[3] === 1 || t.shape[3] === 1;
+}
+
+function layoutOf(t: Tensor): KvLayout {
+  return { offset: t.offset, strides: [t.strides[0]!, t.strides[1]!, t.strides[2]!] };
 }
 
 /** softmax(scale · q·kᵀ + mask) · v for q [B,H,Tq,D], k [B,Hk,Tk,D], v [B,Hk,Tk,Dv]. */
@@ -39,12 +48,18 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
     causal: opts.causal ?? false,
     mask: maskTensor ? maskArg(maskTensor, B, H, Tq, Tk) : null,
   };
-  const qc = contiguous(q);
-  const kc = contiguous(k);
-  const vc = contiguous(v);
   const out = empty([B, H, Tq, Dv], q.dtype, false);
   const lse = empty([B, H, Tq], q.dtype, false);
   const kern = kernelsFor(q);
+  const qc = contiguous(q);
+  if (!needsGrad(q, k, v) && rowsInPlace(k) && rowsInPlace(v)) {
+    // Inference over views (a KV cache's slots): the kernel reads the rows where they are.
+    kern.attention(dense(out), dense(lse), dense(qc), k.data as FloatArray, v.data as FloatArray, { ...args, kLayout: layoutOf(k), vLayout: layoutOf(v) });
+    for (const t of [qc, lse, maskTensor]) t?.dispose();
+    return out;
+  }
+  const kc = contiguous(k);
+  const vc = contiguous(v);
   kern.attention(dense(out), dense(lse), dense(qc), dense(kc), dense(vc), args);
   const saved = [qc, kc, vc, out, lse, ...(maskTensor ? [maskTensor] : [])];
   return record(out, 'attention', [q, k, v], saved, (g) => {

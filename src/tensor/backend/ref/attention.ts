@@ -1,5 +1,12 @@
 // Scaled dot-product attention (causal, grouped heads, additive strided mask) and its backward.
-import type { AttentionArgs, FloatArray } from '../kernels.js';
+import type { AttentionArgs, FloatArray, KvLayout } from '../kernels.js';
+
+/** Index of row (b, kv head, key j) of k or v: through the view's layout (forward), or dense. */
+function rowStart(layout: KvLayout | null | undefined, b: number, kh: number, j: number, Hk: number, Tk: number, D: number): number {
+  if (!layout) return ((b * Hk + kh) * Tk + j) * D;
+  const [sb, sh, st] = layout.strides;
+  return layout.offset + b * sb + kh * sh + j * st;
+}
 
 /**
  * The masked, scaled scores of query i against every key of one (b, h): scores[j] is −Infinity for
@@ -16,7 +23,7 @@ function scoresRow(
       scores[j] = -Infinity;
       continue;
     }
-    const kRow = ((b * Hk + kh) * Tk + j) * D;
+    const kRow = rowStart(args.kLayout, b, kh, j, Hk, Tk, D);
     let dot = 0;
     for (let d = 0; d < D; d++) dot += q[qRow + d] * k[kRow + d];
     let s = scale * dot;
@@ -52,7 +59,7 @@ export function attention(out: FloatArray, lse: FloatArray, q: FloatArray, k: Fl
           const p = Math.exp(scores[j] - m);
           if (p === 0) continue;
           l += p;
-          const vRow = ((b * Hk + kh) * Tk + j) * Dv;
+          const vRow = rowStart(args.vLayout, b, kh, j, Hk, Tk, Dv);
           for (let d = 0; d < Dv; d++) acc[d] += p * v[vRow + d];
         }
         for (let d = 0; d < Dv; d++) out[oRow + d] = acc[d] / l;
