@@ -80,12 +80,20 @@ export class KVCache {
     const steps = k.shape[2]!;
     this.checkRoom(slots, steps);
     let end = 0;
+    for (const slot of slots) end = Math.max(end, this.lengths[slot]! + steps);
+    const first = slots[0]!;
+    const start = this.lengths[first]!;
+    // Consecutive slots at one position (the usual case: a batch decoding in step) take one copy.
+    const inStep = slots.every((s, r) => s === first + r && this.lengths[s] === start);
     T.noGrad(() => {
+      if (inStep) {
+        writeRows(layer.k, first, k, start);
+        if (layer.v && v) writeRows(layer.v, first, v, start);
+        return;
+      }
       slots.forEach((slot, r) => {
-        const start = this.lengths[slot]!;
-        end = Math.max(end, start + steps);
-        writeRow(layer.k, slot, T.slice(k, 0, r, r + 1), start);
-        if (layer.v && v) writeRow(layer.v, slot, T.slice(v, 0, r, r + 1), start);
+        writeRows(layer.k, slot, T.slice(k, 0, r, r + 1), this.lengths[slot]!);
+        if (layer.v && v) writeRows(layer.v, slot, T.slice(v, 0, r, r + 1), this.lengths[slot]!);
       });
     });
     const whole = slots.length === this.batch && slots.every((s, r) => s === r);
@@ -121,10 +129,9 @@ export class KVCache {
   }
 }
 
-/** buffer[slot, :, start : start+T, :] = row[0]. */
-function writeRow(buffer: Tensor, slot: number, row: Tensor, start: number): void {
-  const steps = row.shape[2]!;
-  const dst = T.slice(T.slice(buffer, 0, slot, slot + 1), 2, start, start + steps);
-  T.assign(dst, row);
+/** buffer[slot : slot+R, :, start : start+T, :] = rows (R rows of T new entries). */
+function writeRows(buffer: Tensor, slot: number, rows: Tensor, start: number): void {
+  const dst = T.slice(T.slice(buffer, 0, slot, slot + rows.shape[0]!), 2, start, start + rows.shape[2]!);
+  T.assign(dst, rows);
   dst.dispose();
 }
