@@ -52,14 +52,8 @@ def generate(model, prompts, new_tokens):
 
 
 def main(argv):
-    if len(argv) != 3:
-        sys.stderr.write("usage: torch_generate_peer.py <model_dir> <json args>\n")
-        sys.exit(2)
-    model_dir, raw = argv[1], argv[2]
-    if not raw.lstrip().startswith("{"):
-        with open(raw) as f:
-            raw = f.read()
-    a = json.loads(raw)
+    a, config, model = rm.open_peer(argv, "torch_generate_peer.py")
+    model.eval()
     mode = a.get("mode", "time")
     if mode not in ("check", "time"):
         sys.stderr.write(f"mode must be check or time, got {mode!r}\n")
@@ -68,9 +62,6 @@ def main(argv):
     warmup, iters = (0, 1) if mode == "check" else (int(a.get("warmup", 1)), int(a.get("iters", 3)))
     torch.set_num_threads(threads)
 
-    with open(os.path.join(model_dir, "config.json")) as f:
-        config = json.load(f)
-    model = rm.load_weights(rm.build_model(config), rm.load_checkpoint(model_dir)).eval()
     prompts = read_prompts(a["prompts"], config["vocab_size"])
 
     cases = []

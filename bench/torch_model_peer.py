@@ -40,14 +40,7 @@ import reference_model as rm  # noqa: E402
 
 
 def main(argv):
-    if len(argv) != 3:
-        sys.stderr.write("usage: torch_model_peer.py <model_dir> <json args>\n")
-        sys.exit(2)
-    model_dir, raw = argv[1], argv[2]
-    if not raw.lstrip().startswith("{"):
-        with open(raw) as f:
-            raw = f.read()
-    a = json.loads(raw)
+    a, config, model = rm.open_peer(argv, "torch_model_peer.py")
     B, T = int(a.get("batch", 1)), int(a.get("seq", 128))
     threads = int(a.get("threads") or 1)
     warmup, iters = int(a.get("warmup", 1)), int(a.get("iters", 5))
@@ -57,10 +50,6 @@ def main(argv):
         sys.stderr.write(f"mode must be train or prefill, got {mode!r}\n")
         sys.exit(2)
     torch.set_num_threads(threads)
-
-    with open(os.path.join(model_dir, "config.json")) as f:
-        config = json.load(f)
-    model = rm.load_weights(rm.build_model(config), rm.load_checkpoint(model_dir))
     V = config["vocab_size"]
     if a.get("tokens"):
         tokens, targets = read_tokens(a["tokens"], B, T, V)

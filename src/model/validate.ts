@@ -2,6 +2,8 @@
 // the field, what was wrong and what is expected. Hand-written rather than zod so that src/model has
 // no runtime dependency; it checks only the few JSON shapes a model config uses.
 
+import { show } from '../util/index.js';
+
 /** The one error type of config parsing, e.g. `config.json: num_attention_heads must be a positive integer, got "8"`. */
 export class ConfigError extends Error {
   constructor(
@@ -18,17 +20,6 @@ type Json = Readonly<Record<string, unknown>>;
 
 export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** How a bad value is shown in a message: JSON, so that "8" (a string) and 8 (a number) differ. */
-export function show(v: unknown): string {
-  if (v === undefined) return 'undefined';
-  try {
-    const s = JSON.stringify(v);
-    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-  } catch {
-    return String(v);
-  }
 }
 
 /**

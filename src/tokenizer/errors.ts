@@ -8,13 +8,4 @@ export class TokenizerError extends Error {
   }
 }
 
-/** How a bad value is shown in a message: JSON, cut short, so that "8" (a string) and 8 (a number) differ. */
-export function show(v: unknown): string {
-  if (v === undefined) return 'undefined';
-  try {
-    const s = JSON.stringify(v);
-    return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-  } catch {
-    return String(v);
-  }
-}
+export { show } from '../util/index.js';

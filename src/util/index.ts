@@ -2,3 +2,4 @@
 
 export { cpuFacts } from './cpu.js';
 export type { CpuFacts } from './cpu.js';
+export { show } from './show.js';

@@ -27,6 +27,7 @@ import collections
 import json
 import math
 import os
+import sys
 
 import numpy as np
 import torch
@@ -560,6 +561,22 @@ class CausalLM(nn.Module):
         h = self.model.norm(h)
         head = self.model.embed_tokens.weight if self.tied else self.lm_head.weight
         return ModelOutput(F.linear(h, head), aux_total, loads)
+
+
+def open_peer(argv, script):
+    """A benchmark peer's inputs: argv = [script, model_dir, JSON or the path of a JSON file].
+    Returns (args dict, config dict, model with the folder's weights); exits 2 on a bad command line."""
+    if len(argv) != 3:
+        sys.stderr.write(f"usage: {script} <model_dir> <json args>\n")
+        sys.exit(2)
+    model_dir, raw = argv[1], argv[2]
+    if not raw.lstrip().startswith("{"):
+        with open(raw) as f:
+            raw = f.read()
+    args = json.loads(raw)
+    with open(os.path.join(model_dir, "config.json")) as f:
+        config = json.load(f)
+    return args, config, load_weights(build_model(config), load_checkpoint(model_dir))
 
 
 def build_model(config):

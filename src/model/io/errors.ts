@@ -12,4 +12,4 @@ export class CheckpointError extends Error {
   }
 }
 
-export { show } from '../validate.js';
+export { show } from '../../util/index.js';
