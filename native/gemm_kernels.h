@@ -119,7 +119,7 @@ const Engine& GetEngine();
 void OwnTile(const Mat& m, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
 
 // Products with M ≤ kSkinnyM (decoding): C[0..M, n0..n1) streaming B once (gemm_skinny.cc).
-constexpr int64_t kSkinnyM = 4;
+constexpr int64_t kSkinnyM = 8;
 void SkinnyTile(const Mat& m, int64_t n0, int64_t n1);
 
 }  // namespace gemm

@@ -1,4 +1,4 @@
-// The skinny GEMM path: products with M ≤ 4 (decoding, GEMV-like), which are memory-bound. B is
+// The skinny GEMM path: products with M ≤ 8 (decoding, GEMV-like), which are memory-bound. B is
 // streamed once, without packing, converting half B in registers. The bodies are written once with GCC
 // vector extensions (16 floats); SkinnyAvx512 / SkinnyAvx2 / SkinnyGeneric compile them for their
 // registers, and SkinnyTile runs the best one.
@@ -203,11 +203,25 @@ void SkinnyTile(const Mat& m, int64_t n0, int64_t n1) {
     A = at.data();
     lda = m.K;
   }
+  // The bodies take up to 4 rows; more (up to kSkinnyM) go in chunks of 4, the later chunks reading
+  // B again from cache rather than packing it as the blocked path would.
+  for (int64_t r0 = 0; r0 < m.M; r0 += 4) {
+    Mat part = m;
+    part.M = std::min<int64_t>(4, m.M - r0);
+    part.c = m.c + r0 * m.ldc;
+    const float* Ar = A + r0 * lda;
 #ifdef R1TS_X86
-  if (BestIsa() == Isa::kAvx512) return SkinnyAvx512(m, A, lda, n0, n1);
-  if (BestIsa() == Isa::kAvx2) return SkinnyAvx2(m, A, lda, n0, n1);
+    if (BestIsa() == Isa::kAvx512) {
+      SkinnyAvx512(part, Ar, lda, n0, n1);
+      continue;
+    }
+    if (BestIsa() == Isa::kAvx2) {
+      SkinnyAvx2(part, Ar, lda, n0, n1);
+      continue;
+    }
 #endif
-  SkinnyGeneric(m, A, lda, n0, n1);
+    SkinnyGeneric(part, Ar, lda, n0, n1);
+  }
 }
 
 }  // namespace gemm

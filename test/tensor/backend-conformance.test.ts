@@ -877,10 +877,15 @@ function conformanceSuite(): void {
       { M: 300, N: 300, K: 300, transA: true, transB: false, alpha: 0.5, beta: 1 },
       { M: 64, N: 64, K: 64, transA: false, transB: false },
       { M: 1, N: 1, K: 1, transA: false, transB: false, alpha: 2, beta: -1 },
-      // Skinny products (M ≤ 4 take the addon's own streaming kernel) and the first size past them.
+      // Skinny products (M ≤ 8 take the addon's own streaming kernel, four rows at a time) and the
+      // first size past them.
       { M: 4, N: 513, K: 300, transA: false, transB: true },
       { M: 3, N: 129, K: 513, transA: true, transB: false, alpha: -1.25, beta: 0.75 },
       { M: 5, N: 300, K: 129, transA: false, transB: false },
+      { M: 7, N: 129, K: 300, transA: false, transB: true, alpha: 0.5, beta: 1 },
+      { M: 6, N: 65, K: 129, transA: true, transB: false },
+      { M: 8, N: 300, K: 64, transA: true, transB: true, beta: -0.5 },
+      { M: 9, N: 129, K: 300, transA: false, transB: true },
       // alpha and beta, beta = 0 with NaN already in C (must not be read), the trivial paths.
       { M: 129, N: 65, K: 300, transA: false, transB: false, alpha: -1.25, beta: 0.75 },
       { M: 129, N: 65, K: 300, transA: true, transB: true, alpha: 0.5, beta: 0 },
