@@ -2,6 +2,8 @@
 // its SwiGLU MLP, down( silu(x·Wgᵀ) ⊙ x·Wuᵀ ), on its own contiguous block of token rows; experts are
 // spread over the thread pool (each product then runs on one thread). In decoding every expert gets a
 // few rows, so one call per projection per expert from JS cost more in dispatch than in arithmetic.
+#include <algorithm>
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -65,8 +67,12 @@ Napi::Value ExpertMlp(const Napi::CallbackInfo& info) {
     }
     experts[i] = {starts[i], counts[i], Weights(gates, i, bt, inter * d, "gate"), Weights(ups, i, bt, inter * d, "up"), Weights(downs, i, bt, d * inter, "down")};
   }
-  ParallelFor(n, 1, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; i++) {
+  // Experts differ in rows, so threads take the next expert from a counter rather than fixed halves,
+  // the biggest first (the last ones to finish are then the cheap ones).
+  std::stable_sort(experts.begin(), experts.end(), [](const Expert& a, const Expert& b) { return a.count > b.count; });
+  std::atomic<int64_t> next{0};
+  ParallelFor(std::min<int64_t>(n, NumThreads()), 1, [&](int64_t, int64_t) {
+    for (int64_t i; (i = next.fetch_add(1)) < static_cast<int64_t>(n);) {
       const Expert& e = experts[i];
       if (e.count == 0) continue;
       const float* xe = x + e.start * d;
