@@ -18,9 +18,18 @@ function weightData(w: Tensor, dtype: T.DType): Float32Array | Uint16Array {
   if (w.dtype !== dtype || (dtype !== 'float32' && dtype !== 'bfloat16' && dtype !== 'float16')) {
     throw new T.TensorError('MoE', `expert weights must share one dtype of float32, bfloat16 or float16; got ${w.dtype} and ${dtype}`);
   }
-  const data = w.data as Float32Array | Uint16Array;
-  return data.subarray(w.offset, w.offset + w.size);
+  if (w.disposed) throw new T.TensorError('MoE', 'an expert weight was disposed; the model cannot run after dispose()');
+  let view = weightViews.get(w);
+  if (!view) {
+    const data = w.data as Float32Array | Uint16Array;
+    view = data.subarray(w.offset, w.offset + w.size);
+    weightViews.set(w, view);
+  }
+  return view;
 }
+
+/** Each expert weight's element view, made once: decoding asks for every expert's weights every step. */
+const weightViews = new WeakMap<Tensor, Float32Array | Uint16Array>();
 
 /** The router: a bias-free linear map to one logit per routed expert, plus the selection bias. */
 export class Gate extends Module {
