@@ -78,8 +78,14 @@ template <int M, int NB, BType BT, class I>
 inline void DotBlock(const Mat& m, const float* A, int64_t lda, int64_t n) {
   v16 acc[M][NB] = {};
   int64_t k = 0;
+  const size_t bElem = BT == kF32 ? 4 : 2;
+  const char* next = static_cast<const char*>(m.b) + (n + NB) * m.ldb * bElem;  // the next block's rows
   for (; k + 16 <= m.K; k += 16) {
     v16 bv[NB];
+    // Each row of B is short (K values), too short for the hardware prefetcher to ramp up on its
+    // own: ask for the next block's rows while this block is multiplied (memory-bound decoding).
+#pragma GCC unroll 16
+    for (int j = 0; j < NB; j++) __builtin_prefetch(next + (j * m.ldb + k) * bElem);
 #pragma GCC unroll 16
     for (int j = 0; j < NB; j++) bv[j] = LoadB16<BT, I>(m.b, (n + j) * m.ldb + k);
 #pragma GCC unroll 16
