@@ -25,7 +25,10 @@ struct IsaGenericOps {
     for (int i = 0; i < 16; i++) r[i] = F16ToFloat(p[i]);
     return r;
   }
-  static constexpr int kDotRows = 2, kAxpyVecs = 2;  // blocking that fits the register file
+  // Blocking that fits the register file: B columns per pass (plain B), and rows of a transposed B
+  // streamed together for 1, 2 and 3–4 rows of A (more rows in flight, more memory bandwidth).
+  static constexpr int kAxpyVecs = 2;
+  static constexpr int kDotRows1 = 4, kDotRows2 = 2, kDotRows4 = 2;
 };
 #ifdef R1TS_X86
 struct IsaAvx2Ops {
@@ -37,13 +40,16 @@ struct IsaAvx2Ops {
     std::memcpy(reinterpret_cast<char*>(&r) + 32, &hi, 32);
     return r;
   }
-  static constexpr int kDotRows = 2, kAxpyVecs = 2;
+  static constexpr int kAxpyVecs = 2;
+  static constexpr int kDotRows1 = 4, kDotRows2 = 2, kDotRows4 = 2;
 };
 struct IsaAvx512Ops {
   static R1TS_AVX512 inline v16 F16(const uint16_t* p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
-  static constexpr int kDotRows = 4, kAxpyVecs = 4;
+  static constexpr int kAxpyVecs = 4;
+  // 32 vector registers: up to 24 accumulators (measured from DRAM at M = 4: 17 → 19 GB/s vs 4 rows).
+  static constexpr int kDotRows1 = 12, kDotRows2 = 8, kDotRows4 = 6;
 };
 #endif
 
@@ -140,7 +146,7 @@ inline void AxpyBlock(const Mat& m, const float* A, int64_t lda, int64_t j0) {
 template <int M, BType BT, class I>
 inline void SkinnyBody(const Mat& m, const float* A, int64_t lda, int64_t n0, int64_t n1) {
   if (m.tb) {
-    constexpr int NB = M == 1 ? 2 * I::kDotRows : I::kDotRows;
+    constexpr int NB = M == 1 ? I::kDotRows1 : M == 2 ? I::kDotRows2 : I::kDotRows4;
     int64_t n = n0;
     for (; n + NB <= n1; n += NB) DotBlock<M, NB, BT, I>(m, A, lda, n);
     for (; n < n1; n++) DotBlock<M, 1, BT, I>(m, A, lda, n);

@@ -886,6 +886,9 @@ function conformanceSuite(): void {
       { M: 6, N: 65, K: 129, transA: true, transB: false },
       { M: 8, N: 300, K: 64, transA: true, transB: true, beta: -0.5 },
       { M: 9, N: 129, K: 300, transA: false, transB: true },
+      // Row blocks of a transposed B (up to 12 rows at once for one row of A) with a remainder.
+      { M: 1, N: 301, K: 129, transA: false, transB: true, beta: 0.5 },
+      { M: 2, N: 77, K: 300, transA: true, transB: true },
       // alpha and beta, beta = 0 with NaN already in C (must not be read), the trivial paths.
       { M: 129, N: 65, K: 300, transA: false, transB: false, alpha: -1.25, beta: 0.75 },
       { M: 129, N: 65, K: 300, transA: true, transB: true, alpha: 0.5, beta: 0 },
