@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SamplingParams } from '../../src/generate/sampler.js';
-import { Sampler, TokenHistory, rowRng, sampleToken, samplingLogprobs, samplingParams, topIndices } from '../../src/generate/sampler.js';
+import { topIndices } from '../../src/generate/filters.js';
+import { Sampler, TokenHistory, rowRng, sampleToken, samplingLogprobs, samplingParams } from '../../src/generate/sampler.js';
 import * as T from '../../src/tensor/index.js';
 
 /** Logits whose softmax is `probs` (shifted by a constant, which must not matter). */
