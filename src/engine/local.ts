@@ -1,7 +1,7 @@
 // The local Engine: our own model and tokenizer in this process, all requests and their n samples
 // decoded together by continuous batching, each sample with its own seeded sampler and text pipeline.
 
-import { generateTokens, promptOpensReasoning, rowRng, randomSeed, Sampler, samplingParams, SequenceText, THINK_OPEN } from '../generate/index.js';
+import { generateTokens, promptOpensReasoning, rowRng, randomSeed, Sampler, samplingParams, SequenceText, stopTokenIds, THINK_OPEN } from '../generate/index.js';
 import type { FinishReason, SampleResult, SequenceRequest } from '../generate/index.js';
 import type { CausalLM } from '../model/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
@@ -62,7 +62,7 @@ export class LocalEngine implements Engine {
       const seed = params.seed ?? randomSeed();
       const n = req.n ?? 1;
       if (!Number.isInteger(n) || n < 1) throw new RangeError(`request ${r}: n must be a positive integer, got ${n}`);
-      const stopTokenIds = [...(req.stopTokenIds ?? []), ...(this.tokenizer.eosTokenId === null ? [] : [this.tokenizer.eosTokenId])];
+      const stopTokens = [...stopTokenIds(this.tokenizer.eosTokenId, req.stopTokenIds)];
       for (let s = 0; s < n; s++) {
         states.push({
           request: r,
@@ -76,7 +76,7 @@ export class LocalEngine implements Engine {
           truncatedReasoning: false,
           pending: { reasoning: '', content: '', tokens: [], logprobs: [] },
         });
-        seqs.push({ prompt: ids, maxTokens: req.maxTokens ?? DEFAULT_MAX_TOKENS, stopTokenIds });
+        seqs.push({ prompt: ids, maxTokens: req.maxTokens ?? DEFAULT_MAX_TOKENS, stopTokenIds: stopTokens });
       }
     });
     const pick = (logits: Float32Array, _history: readonly number[], i: number) => {

@@ -48,6 +48,8 @@ interface Running {
   generated: number;
   /** The sampled token not yet fed to the model. */
   pending: number;
+  /** Set when the sequence's last token has been sampled. */
+  finish: FinishReason | null;
 }
 
 /**
@@ -74,20 +76,18 @@ export function* generateTokens(model: CausalLM, requests: readonly SequenceRequ
       while (free.length > 0 && next < requests.length) {
         const slot = free.pop()!;
         cache.resetSlot(slot);
-        admitted.push({ sequence: next, slot, history: [...requests[next]!.prompt], generated: 0, pending: -1 });
+        admitted.push({ sequence: next, slot, history: [...requests[next]!.prompt], generated: 0, pending: -1, finish: null });
         next++;
       }
+      // Running sequences are older (lower numbers) than the admitted ones, so decoding first keeps
+      // both the events and the running list in sequence order.
+      if (running.length > 0) decode(model, cache, running, requests, pick, events);
       if (admitted.length > 0) prefill(model, cache, admitted, requests, pick, events);
-      const decoding = running;
-      if (decoding.length > 0) decode(model, cache, decoding, requests, pick, events);
-      running = [...decoding, ...admitted].filter((r) => {
-        const done = events.find((e) => e.sequence === r.sequence)?.finish;
-        if (done) free.push(r.slot);
-        return !done;
+      running = [...running, ...admitted].filter((r) => {
+        if (r.finish) free.push(r.slot);
+        return !r.finish;
       });
-      running.sort((a, b) => a.sequence - b.sequence);
       opts.onBatchSize?.(running.length);
-      events.sort((a, b) => a.sequence - b.sequence);
       yield events;
     }
   } finally {
@@ -125,7 +125,7 @@ function sampleRows(rows: Running[], logits: Float32Array, requests: readonly Se
     r.history.push(token);
     r.pending = token;
     r.generated++;
-    const finish: FinishReason | null = stop || req.stopTokenIds?.includes(token) ? 'stop' : r.generated >= req.maxTokens ? 'length' : null;
-    events.push({ sequence: r.sequence, token, logprob, finish });
+    r.finish = stop || req.stopTokenIds?.includes(token) ? 'stop' : r.generated >= req.maxTokens ? 'length' : null;
+    events.push({ sequence: r.sequence, token, logprob, finish: r.finish });
   });
 }

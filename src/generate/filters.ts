@@ -1,6 +1,8 @@
 // The selection helpers behind the sampler's filters: the top entries of a row (partial selection,
 // no full sort of a 152k vocabulary), the survivors of top-k, top-p and min-p, and log-sum-exp.
 
+import { largestIndices, sortBest } from '../util/index.js';
+
 export function maxOf(x: ArrayLike<number>): number {
   let m = -Infinity;
   for (let i = 0; i < x.length; i++) {
@@ -12,44 +14,9 @@ export function maxOf(x: ArrayLike<number>): number {
   return m;
 }
 
-/** Indices of the n largest values, best first, ties to the lower index — a size-n heap, O(V log n). */
+/** Indices of the n largest values, best first, ties to the lower index. */
 export function topIndices(x: ArrayLike<number>, n: number): Int32Array {
-  const V = x.length;
-  n = Math.min(n, V);
-  const heap = new Int32Array(n); // a min-heap under `better`: heap[0] is the worst kept
-  const better = (a: number, b: number): boolean => x[a]! > x[b]! || (x[a] === x[b] && a < b);
-  let size = 0;
-  const siftDown = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let worst = i;
-      if (l < size && better(heap[worst]!, heap[l]!)) worst = l;
-      if (r < size && better(heap[worst]!, heap[r]!)) worst = r;
-      if (worst === i) return;
-      const t = heap[i]!; heap[i] = heap[worst]!; heap[worst] = t;
-      i = worst;
-    }
-  };
-  for (let i = 0; i < V && n > 0; i++) {
-    if (size < n) {
-      let c = size++;
-      heap[c] = i;
-      while (c > 0) {
-        const parent = (c - 1) >> 1;
-        if (!better(heap[parent]!, heap[c]!)) break;
-        const t = heap[c]!; heap[c] = heap[parent]!; heap[parent] = t;
-        c = parent;
-      }
-    } else if (better(i, heap[0]!)) {
-      heap[0] = i;
-      siftDown(0);
-    }
-  }
-  return sortBest(heap, x);
-}
-
-function sortBest(idx: Int32Array, x: ArrayLike<number>): Int32Array {
-  return idx.sort((a, b) => x[b]! - x[a]! || a - b);
+  return largestIndices(x, new Int32Array(Math.min(n, x.length)));
 }
 
 /** Every token whose logit is ≥ the k-th largest (HF and vLLM keep ties at the boundary), best first. */

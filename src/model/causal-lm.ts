@@ -124,7 +124,6 @@ export class CausalLM extends Module {
     if (cache) {
       if (slots.length !== B) throw new RangeError(`forward: ${slots.length} cache slots given for ${B} rows${opts.slots ? '' : ` (the cache has ${cache.batch} slots; pass slots to use some of them)`}`);
       if (new Set(slots).size !== slots.length) throw new RangeError('forward: two rows cannot continue the same cache slot');
-      cache.checkRoom(slots, S);
     }
     const starts = Int32Array.from(slots, (s) => cache!.lengths[s]!);
     const positions = Int32Array.from({ length: B * S }, (_, i) => (cache ? starts[Math.floor(i / S)]! : 0) + (i % S));

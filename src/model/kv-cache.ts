@@ -50,17 +50,13 @@ export class KVCache {
     return this.layers.reduce((n, l) => n + l.shape.heads * (l.shape.keyDim + (l.shape.valueDim === 'shared' ? 0 : l.shape.valueDim)), 0);
   }
 
-  bytes(): number {
-    return this.elementsPerToken() * this.batch * this.capacity * 4;
-  }
-
   /** Slots 0 … batch−1 in order: the rows of a pass over the whole cache. */
   allSlots(): Int32Array {
     return Int32Array.from({ length: this.batch }, (_, i) => i);
   }
 
-  /** Refuses a pass whose new tokens would not fit (checked before any layer writes). */
-  checkRoom(slots: Int32Array, steps: number): void {
+  /** Refuses a pass whose new tokens would not fit, before the first write. */
+  private checkRoom(slots: Int32Array, steps: number): void {
     for (const s of slots) {
       if (!(s >= 0 && s < this.batch)) throw new RangeError(`KVCache: slot ${s} does not exist (the cache has ${this.batch})`);
       const end = this.lengths[s]! + steps;
@@ -114,11 +110,6 @@ export class KVCache {
   /** Empties one slot for a new sequence (its buffers are reused). */
   resetSlot(slot: number): void {
     this.lengths[slot] = 0;
-  }
-
-  /** Empties every slot. */
-  reset(): void {
-    this.lengths.fill(0);
   }
 
   dispose(): void {

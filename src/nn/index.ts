@@ -1,7 +1,7 @@
 // Neural-network building blocks over the tensor engine: modules (Linear, Embedding, RMSNorm), rotary
 // position tables (RoPE, YaRN, Llama-3 scaling), optimizers and learning-rate schedules.
 
-export { Embedding, Linear, Module, ModuleList, RMSNorm, initWeight } from './module.js';
+export { Embedding, Linear, Module, ModuleList, RMSNorm } from './module.js';
 export type { InitOptions, LinearOptions } from './module.js';
 export { AdamW, SGD, clipGradNorm } from './optim.js';
 export type { AdamWOptions, Optimizer, SGDOptions } from './optim.js';

@@ -77,7 +77,7 @@ export interface InitOptions {
 }
 
 /** A [rows, cols] weight drawn from N(0, std²), or zeros without a generator; trainable when float. */
-export function initWeight(shape: readonly number[], opts: InitOptions, dtype: T.FloatDtype | T.HalfDtype = 'float32'): Tensor {
+function initWeight(shape: readonly number[], opts: InitOptions, dtype: T.FloatDtype | T.HalfDtype = 'float32'): Tensor {
   const half = dtype === 'bfloat16' || dtype === 'float16';
   if (!opts.rng) return half ? T.zeros(shape, { dtype }) : T.zeros(shape, { dtype, requiresGrad: true });
   const w = T.randn(shape, opts.rng, { std: opts.std ?? 0.02 });

@@ -3,3 +3,4 @@
 export { cpuFacts } from './cpu.js';
 export type { CpuFacts } from './cpu.js';
 export { show } from './show.js';
+export { largestIndices, sortBest } from './top.js';

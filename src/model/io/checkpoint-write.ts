@@ -8,12 +8,13 @@
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../../tensor/index.js';
+import * as T from '../../tensor/index.js';
 import type { ModelConfig } from '../config.js';
 import { CONFIG_FILE, GENERATION_CONFIG_FILE, INDEX_FILE, SINGLE_FILE } from './checkpoint.js';
 import { CheckpointError } from './errors.js';
 import type { WriteEntry } from './safetensors.js';
 import { FILE_DTYPE, itemBytes, writeSafetensors } from './safetensors.js';
-import { denseStorage, widenToFloat32 } from './storage.js';
+import { denseStorage } from './storage.js';
 
 /** The storage dtypes a checkpoint is written in. */
 export type CheckpointDtype = keyof typeof FILE_DTYPE;
@@ -73,7 +74,7 @@ function toEntry(dir: string, name: string, t: Tensor, dtype: CheckpointDtype): 
   const data = denseStorage(t, name, dir);
   const base = { name, dtype: FILE_DTYPE[dtype], shape: t.shape };
   if (data instanceof Float32Array || (data instanceof Uint16Array && t.dtype === dtype)) return { ...base, data };
-  return { ...base, data: widenToFloat32(t, data) };
+  return { ...base, data: T.dense(T.toFloat32(t)) as Float32Array };
 }
 
 /** Writes a Hugging Face model folder (created if missing); see the file comment for the layout. */
@@ -94,7 +95,8 @@ export function writeCheckpoint(dir: string, opts: WriteCheckpointOptions): void
   const files = shards.length === 1 ? [SINGLE_FILE] : shards.map((_, i) => shardName(i, shards.length));
   const weightMap = new Map<string, string>();
   shards.forEach((shard, i) => {
-    writeSafetensors(join(dir, files[i]!), shard.map(([name, t]) => toEntry(dir, name, t, opts.dtype)), { format: 'pt' });
+    // tidy frees the float32 copies (of other-dtype tensors) once the shard is written.
+    T.tidy(() => writeSafetensors(join(dir, files[i]!), shard.map(([name, t]) => toEntry(dir, name, t, opts.dtype)), { format: 'pt' }));
     for (const [name] of shard) weightMap.set(name, files[i]!);
   });
   if (shards.length > 1) {

@@ -1,7 +1,7 @@
 // Views of a dense tensor's storage, for copying checkpoint bytes straight into or out of it.
 
-import type { HalfDtype, Tensor } from '../../tensor/index.js';
-import { fmtShape, kernels } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/index.js';
+import { fmtShape } from '../../tensor/index.js';
 import { CheckpointError } from './errors.js';
 
 export function bytesOf(a: ArrayBufferView): Uint8Array {
@@ -14,12 +14,4 @@ export type DenseStorage = Float32Array | Float64Array | Uint16Array;
 export function denseStorage(t: Tensor, name: string, where: string): DenseStorage {
   if (!t.isContiguous()) throw new CheckpointError(where, `tensor "${name}" ${fmtShape(t.shape)} is a strided view; pass a contiguous tensor`);
   return t.data.subarray(t.offset, t.offset + t.size);
-}
-
-/** A float32 copy of a tensor's dense storage (float64 values rounded, half bits widened exactly). */
-export function widenToFloat32(t: Tensor, data: DenseStorage): Float32Array {
-  const out = new Float32Array(t.size);
-  if (data instanceof Uint16Array) kernels().halfToFloat(out, data, t.dtype as HalfDtype, t.size);
-  else out.set(data);
-  return out;
 }

@@ -6,7 +6,7 @@
 
 import type { Tensor } from '../../tensor/index.js';
 import * as T from '../../tensor/index.js';
-import { Module, ModuleList, initWeight } from '../../nn/index.js';
+import { Linear, Module, ModuleList } from '../../nn/index.js';
 import type { InitOptions } from '../../nn/index.js';
 import type { DeepseekV3Config } from '../config.js';
 import { Mlp } from './mlp.js';
@@ -32,14 +32,12 @@ function weightData(w: Tensor, dtype: T.DType): Float32Array | Uint16Array {
 const weightViews = new WeakMap<Tensor, Float32Array | Uint16Array>();
 
 /** The router: a bias-free linear map to one logit per routed expert, plus the selection bias. */
-export class Gate extends Module {
-  readonly weight: Tensor;
+export class Gate extends Linear {
   /** Aux-loss-free balancing bias (V3): selection only, never in the mixing weights. */
   readonly e_score_correction_bias: Tensor | null;
 
   constructor(hidden: number, experts: number, withBias: boolean, init: InitOptions) {
-    super();
-    this.weight = this.param('weight', initWeight([experts, hidden], init, init.linearDtype));
+    super(hidden, experts, init);
     this.e_score_correction_bias = withBias ? this.buffer('e_score_correction_bias', T.zeros([experts])) : null;
   }
 }
@@ -91,8 +89,7 @@ export class MoE extends Module {
     const N = x.size / d;
     const { experts: E, topK: K } = this.rule;
     const flat = T.reshape(x, [N, d]);
-    const wt = T.transpose(this.gate.weight, 0, 1);
-    const logits = T.matmul(flat, wt); // [N, E]
+    const logits = this.gate.forward(flat); // [N, E]
     const scores = this.rule.scoring === 'sigmoid' ? T.sigmoid(logits) : T.softmax(logits, -1);
     const bias = this.gate.e_score_correction_bias;
     const chosen = selectExperts(scores.data as ArrayLike<number>, bias ? (bias.data as ArrayLike<number>) : null, N, this.rule);

@@ -2,6 +2,8 @@
 // no gradient, so it runs here on plain arrays; the mixing weights are computed afterwards with tensor
 // ops from the chosen indices so gradients reach the router.
 
+import { largestIndices } from '../../util/index.js';
+
 export interface RoutingRule {
   readonly experts: number;
   readonly topK: number;
@@ -32,12 +34,12 @@ export function selectExperts(scores: ArrayLike<number>, bias: ArrayLike<number>
     for (let e = 0; e < E; e++) sel[e] = scores[n * E + e]! + (bias ? bias[e]! : 0);
     if (limitGroups) {
       for (let g = 0; g < rule.nGroup; g++) groupScore[g] = groupValue(sel, g * perGroup, perGroup, rule.scoring);
-      topIndices(groupScore, keptGroups);
+      largestIndices(groupScore, keptGroups);
       kept.fill(0);
       for (const g of keptGroups) kept[g] = 1;
       for (let g = 0; g < rule.nGroup; g++) if (!kept[g]) sel.fill(-Infinity, g * perGroup, (g + 1) * perGroup);
     }
-    topIndices(sel, out.subarray(n * K, (n + 1) * K));
+    largestIndices(sel, out.subarray(n * K, (n + 1) * K));
   }
   return out;
 }
@@ -55,22 +57,6 @@ function groupValue(sel: Float64Array, start: number, size: number, scoring: Rou
   }
   if (scoring === 'softmax' || size < 2) return first;
   return first + second;
-}
-
-/** Fills `best` with the indices of the best.length largest values, largest first; ties go to the lower index. */
-function topIndices(values: Float64Array, best: Int32Array): void {
-  const k = best.length;
-  let filled = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (filled === k && !(v > values[best[k - 1]!]!)) continue;
-    let at = filled === k ? k - 1 : filled++;
-    while (at > 0 && v > values[best[at - 1]!]!) {
-      best[at] = best[at - 1]!;
-      at--;
-    }
-    best[at] = i;
-  }
 }
 
 /** Tokens grouped by expert: the dispatch plan of one MoE layer. */
