@@ -1,7 +1,7 @@
 // The shared pieces of the GEMM (gemm.cc, gemm_kernels.cc, gemm_skinny.cc): the problem types, the
 // instruction-set choice, half-precision widening of B, per-thread scratch, and the two single-thread
 // engines the drivers in gemm.cc split work between: OwnTile (packed, cache-blocked micro-kernels,
-// gemm_kernels.cc) and SkinnyTile (M ≤ 4, streams B without packing, gemm_skinny.cc).
+// gemm_kernels.cc) and SkinnyTile (M ≤ kSkinnyM, streams B without packing, gemm_skinny.cc).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -119,7 +119,7 @@ const Engine& GetEngine();
 void OwnTile(const Mat& m, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
 
 // Products with M ≤ kSkinnyM (decoding): C[0..M, n0..n1) streaming B once (gemm_skinny.cc).
-constexpr int64_t kSkinnyM = 8;
+constexpr int64_t kSkinnyM = 16;
 void SkinnyTile(const Mat& m, int64_t n0, int64_t n1);
 
 }  // namespace gemm

@@ -1,4 +1,4 @@
-// The skinny GEMM path: products with M ≤ 8 (decoding, GEMV-like), which are memory-bound. B is
+// The skinny GEMM path: products with M ≤ kSkinnyM = 16 (decoding, GEMV-like), which are memory-bound. B is
 // streamed once, without packing, converting half B in registers. The bodies are written once with GCC
 // vector extensions (16 floats); SkinnyAvx512 / SkinnyAvx2 / SkinnyGeneric compile them for their
 // registers, and SkinnyTile runs the best one.
@@ -78,6 +78,31 @@ inline float LoadB1(const void* b, int64_t off) {
 
 inline void StoreC(const Mat& m, float* c, float dot) { *c = m.alpha * dot + (m.beta == 0 ? 0.f : m.beta * *c); }
 
+typedef int32_t i16 __attribute__((vector_size(64)));
+
+// The lane sums of up to 8 vectors, by a transposing tree of two-source shuffles (each level halves
+// the partial sums per vector and packs two vectors' partials into one register). Summing each vector's
+// 16 lanes on its own is 15 dependent scalar adds (the compiler may not reassociate float adds), which
+// cost as much as the multiply-adds themselves when K is a few hundred.
+inline void LaneSums8(const v16* v, int count, float* sums) {
+  v16 in[8];
+  for (int j = 0; j < 8; j++) in[j] = j < count ? v[j] : v16{};
+  constexpr i16 lo1 = {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23};
+  constexpr i16 hi1 = {8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31};
+  constexpr i16 lo2 = {0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27};
+  constexpr i16 hi2 = {4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31};
+  constexpr i16 lo3 = {0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29};
+  constexpr i16 hi3 = {2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31};
+  constexpr i16 even = {0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14};
+  constexpr i16 odd = {1, 3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9, 11, 13, 15};
+  v16 half[4], quarter[2];
+  for (int j = 0; j < 4; j++) half[j] = __builtin_shuffle(in[2 * j], in[2 * j + 1], lo1) + __builtin_shuffle(in[2 * j], in[2 * j + 1], hi1);
+  for (int j = 0; j < 2; j++) quarter[j] = __builtin_shuffle(half[2 * j], half[2 * j + 1], lo2) + __builtin_shuffle(half[2 * j], half[2 * j + 1], hi2);
+  const v16 pairs = __builtin_shuffle(quarter[0], quarter[1], lo3) + __builtin_shuffle(quarter[0], quarter[1], hi3);
+  const v16 total = __builtin_shuffle(pairs, even) + __builtin_shuffle(pairs, odd);
+  for (int j = 0; j < count; j++) sums[j] = total[j];
+}
+
 // Transposed B (B is N×K, a Linear layer's weight): C[i, n..n+NB) are dot products of A row i with
 // NB contiguous rows of B; NB rows share each A load.
 template <int M, int NB, BType BT, class I>
@@ -111,12 +136,13 @@ inline void DotBlock(const Mat& m, const float* A, int64_t lda, int64_t n) {
     }
 #pragma GCC unroll 16
   for (int i = 0; i < M; i++)
-#pragma GCC unroll 16
-    for (int j = 0; j < NB; j++) {
-      float dot = tail[i][j];
-#pragma GCC unroll 16
-      for (int l = 0; l < 16; l++) dot += acc[i][j][l];
-      StoreC(m, m.c + i * m.ldc + n + j, dot);
+#pragma GCC unroll 2
+    for (int j0 = 0; j0 < NB; j0 += 8) {
+      float dots[8];
+      const int count = NB - j0 < 8 ? NB - j0 : 8;
+      LaneSums8(acc[i] + j0, count, dots);
+#pragma GCC unroll 8
+      for (int j = 0; j < count; j++) StoreC(m, m.c + i * m.ldc + n + j0 + j, dots[j] + tail[i][j0 + j]);
     }
 }
 

@@ -877,7 +877,7 @@ function conformanceSuite(): void {
       { M: 300, N: 300, K: 300, transA: true, transB: false, alpha: 0.5, beta: 1 },
       { M: 64, N: 64, K: 64, transA: false, transB: false },
       { M: 1, N: 1, K: 1, transA: false, transB: false, alpha: 2, beta: -1 },
-      // Skinny products (M ≤ 8 take the addon's own streaming kernel, four rows at a time) and the
+      // Skinny products (M ≤ 16 take the addon's own streaming kernel, four rows at a time) and the
       // first size past them.
       { M: 4, N: 513, K: 300, transA: false, transB: true },
       { M: 3, N: 129, K: 513, transA: true, transB: false, alpha: -1.25, beta: 0.75 },
@@ -886,6 +886,9 @@ function conformanceSuite(): void {
       { M: 6, N: 65, K: 129, transA: true, transB: false },
       { M: 8, N: 300, K: 64, transA: true, transB: true, beta: -0.5 },
       { M: 9, N: 129, K: 300, transA: false, transB: true },
+      { M: 13, N: 77, K: 129, transA: true, transB: true, alpha: 0.5, beta: 1 },
+      { M: 16, N: 300, K: 64, transA: false, transB: false },
+      { M: 17, N: 129, K: 300, transA: false, transB: true },
       // Row blocks of a transposed B (up to 12 rows at once for one row of A) with a remainder.
       { M: 1, N: 301, K: 129, transA: false, transB: true, beta: 0.5 },
       { M: 2, N: 77, K: 300, transA: true, transB: true },
@@ -907,6 +910,7 @@ function conformanceSuite(): void {
       cases.push(
         { M: 1, N: 513, K: 300, transA: false, transB: true, bDtype }, // decode
         { M: 3, N: 129, K: 513, transA: false, transB: false, bDtype },
+        { M: 12, N: 129, K: 300, transA: false, transB: true, bDtype }, // a busy expert while decoding
         { M: 129, N: 300, K: 513, transA: false, transB: true, bDtype },
         { M: 300, N: 129, K: 64, transA: true, transB: false, bDtype, alpha: 0.5, beta: 1 },
         { M: 64, N: 65, K: 129, transA: false, transB: true, bDtype, batch: 3, shared: 'B', padded: true, beta: 0.25 },
