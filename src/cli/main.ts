@@ -9,6 +9,7 @@ import { formatInspect, inspect } from './inspect.js';
 import { SAMPLING_HELP, SAMPLING_OPTIONS, samplingFlags, wholeNumber } from './args.js';
 import { chatCommand, generateCommand } from './generate.js';
 import { formatLogits, logits } from './logits.js';
+import { isPercentMode, negativeAnswersAsPositionals, verifyJsonlCommand, verifyPairCommand } from './verify.js';
 
 interface Command {
   readonly summary: string;
@@ -116,6 +117,42 @@ const commands: Record<string, Command> = {
       return chatCommand(positionals[0]!, { maxTokens: wholeNumber('--max-tokens', values['max-tokens'], 1024), math: !values['no-math'], sampling: samplingFlags(values) });
     },
   },
+  verify: {
+    summary: 'judge a predicted answer against a gold one (the verifier GRPO and eval use)',
+    usage: [
+      'r1ts verify <gold> <prediction> [options]',
+      'r1ts verify --jsonl FILE [--gold-field gold] [--pred-field pred] [options]',
+      '',
+      '  --jsonl FILE        judge one {"gold", "pred"} pair per line; prints a verdict per line and a summary',
+      '  --gold-field NAME   the gold answer\'s field in --jsonl lines (default gold)',
+      '  --pred-field NAME   the prediction\'s field in --jsonl lines (default pred)',
+      '  --extract           the prediction is a whole completion: judge the answer extracted from it',
+      '                      (after </think>: \\boxed{}, <answer>, #### N or "the answer is")',
+      '  --percent MODE      how 50% reads: value (0.5), number (50) or either (default)',
+      '  --ordered           several answers ("2, 3") must come in the gold\'s order',
+      '  --json              machine-readable output',
+      '',
+      'Exit status: 0 when every pair is equal, 1 when one is not (or a line was skipped), 2 for bad usage.',
+      'Example: r1ts verify \'\\frac{1}{2}\' 0.5',
+    ].join('\n'),
+    run: async (args) => {
+      const { values, positionals } = parseArgs({
+        args: negativeAnswersAsPositionals(args, new Set(['--jsonl', '--gold-field', '--pred-field', '--percent'])),
+        options: { jsonl: { type: 'string' }, 'gold-field': { type: 'string' }, 'pred-field': { type: 'string' }, extract: { type: 'boolean' }, percent: { type: 'string' }, ordered: { type: 'boolean' }, json: { type: 'boolean' } },
+        allowPositionals: true,
+        strict: true,
+      });
+      const percent = values.percent;
+      if (percent !== undefined && !isPercentMode(percent)) throw new UsageError(`--percent must be value, number or either; got ${JSON.stringify(percent)}`);
+      const settings = { extract: values.extract ?? false, json: values.json ?? false, verify: { ...(percent ? { percent } : {}), orderedLists: values.ordered ?? false } };
+      if (values.jsonl !== undefined) {
+        if (positionals.length > 0) throw new UsageError('verify --jsonl FILE takes no answers on the command line');
+        return verifyJsonlCommand(values.jsonl, { gold: values['gold-field'] ?? 'gold', pred: values['pred-field'] ?? 'pred' }, settings);
+      }
+      if (positionals.length !== 2) throw new UsageError('verify takes two answers, the gold one and the prediction (or --jsonl FILE), e.g. r1ts verify 42 "42.0"');
+      return verifyPairCommand(positionals[0]!, positionals[1]!, settings);
+    },
+  },
 };
 
 
@@ -131,7 +168,19 @@ function help(): string {
   ].join('\n');
 }
 
+/** `r1ts … | head` closes stdout early: stop quietly, as Unix tools do, instead of crashing on EPIPE. */
+let watchingStdout = false;
+function exitQuietlyOnClosedStdout(): void {
+  if (watchingStdout) return;
+  watchingStdout = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 export async function run(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedStdout();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
