@@ -1,4 +1,4 @@
-// Indexing kernels: indexSelect, indexAdd, gather, scatterAdd, topk. See kernels.ts for the contract.
+// Indexing kernels: indexSelect, indexAdd, indexCopy, gather, scatterAdd, topk. See kernels.ts for the contract.
 //
 // Every index is validated before any work starts (a worker thread cannot throw), so a bad index
 // gives a RangeError naming the kernel, the index and n, and nothing is read or written out of
@@ -120,6 +120,22 @@ Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
   const int64_t n = a.n, m = a.m, inner = a.inner;
   ForColumnTiles(a.outer, inner, m, kGrain, [&](int64_t o, int64_t i0, int64_t w) {
     for (int64_t j = 0; j < m; j++) AddRow(out + (o * n + idx[j]) * inner + i0, src + (o * m + j) * inner + i0, w);
+  });
+  return info.Env().Undefined();
+}
+
+// indexCopy(out, src, idx, outer, n, inner, m): out[o, idx[j], i] = src[o, j, i] (idx distinct)
+Napi::Value IndexCopy(const Napi::CallbackInfo& info) {
+  const Args a = ReadArgs(info, "indexCopy", {"indexCopy: out", "indexCopy: src", "indexCopy: idx"},
+                          Direction::kAccumulate, IndexPer::kRow);
+  float* out = a.dst;
+  const float* src = a.src;
+  const int32_t* idx = a.idx;
+  const int64_t n = a.n, m = a.m, inner = a.inner;
+  Parallel(a.outer * m, RowGrain(kGrain, inner), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; r++) {
+      std::memcpy(out + ((r / m) * n + idx[r % m]) * inner, src + r * inner, sizeof(float) * inner);
+    }
   });
   return info.Env().Undefined();
 }
@@ -249,6 +265,7 @@ Napi::Value Topk(const Napi::CallbackInfo& info) {
 void InitIndexing(Napi::Env env, Napi::Object exports) {
   exports.Set("indexSelect", Napi::Function::New(env, IndexSelect, "indexSelect"));
   exports.Set("indexAdd", Napi::Function::New(env, IndexAdd, "indexAdd"));
+  exports.Set("indexCopy", Napi::Function::New(env, IndexCopy, "indexCopy"));
   exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
   exports.Set("scatterAdd", Napi::Function::New(env, ScatterAdd, "scatterAdd"));
   exports.Set("topk", Napi::Function::New(env, Topk, "topk"));

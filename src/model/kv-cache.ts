@@ -87,10 +87,10 @@ export class KVCache {
         if (layer.v && v) writeRows(layer.v, first, v, start);
         return;
       }
-      slots.forEach((slot, r) => {
-        writeRows(layer.k, slot, T.slice(k, 0, r, r + 1), this.lengths[slot]!);
-        if (layer.v && v) writeRows(layer.v, slot, T.slice(v, 0, r, r + 1), this.lengths[slot]!);
-      });
+      // Rows at their own positions: one scatter per buffer instead of a copy per row.
+      const at = this.entryRows(slots, layer.shape.heads, steps);
+      scatterRows(layer.k, at, k);
+      if (layer.v && v) scatterRows(layer.v, at, v);
     });
     const whole = slots.length === this.batch && slots.every((s, r) => s === r);
     const rows = (t: Tensor) => {
@@ -100,6 +100,21 @@ export class KVCache {
     const keys = rows(layer.k);
     if (layer.v) return { keys, values: rows(layer.v) };
     return { keys, values: T.slice(keys, 3, 0, layer.shape.sharedValueDim ?? layer.shape.keyDim) };
+  }
+
+  /**
+   * Where row r's entries go, as rows of a buffer flattened to [batch · heads · capacity, dim]: head h,
+   * step t of row r lands at ((slots[r] · heads + h) · capacity + lengths[slots[r]] + t).
+   */
+  private entryRows(slots: Int32Array, heads: number, steps: number): Int32Array {
+    const at = new Int32Array(slots.length * heads * steps);
+    slots.forEach((slot, r) => {
+      for (let h = 0; h < heads; h++) {
+        const base = (slot * heads + h) * this.capacity + this.lengths[slot]!;
+        for (let t = 0; t < steps; t++) at[(r * heads + h) * steps + t] = base + t;
+      }
+    });
+    return at;
   }
 
   /** Advances each slot by the real tokens its row added, after every layer has written. */
@@ -118,6 +133,16 @@ export class KVCache {
       l.v?.dispose();
     }
   }
+}
+
+/** Entries [R, heads, T, dim] into the buffer rows `at` (see entryRows). */
+function scatterRows(buffer: Tensor, at: Int32Array, entries: Tensor): void {
+  const dim = buffer.shape[3]!;
+  const flat = T.reshape(buffer, [buffer.size / dim, dim]);
+  const src = T.reshape(entries, [at.length, dim]);
+  T.indexCopyInto(flat, 0, at, src);
+  flat.dispose();
+  src.dispose();
 }
 
 /** buffer[slot : slot+R, :, start : start+T, :] = rows (R rows of T new entries). */

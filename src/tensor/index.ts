@@ -23,7 +23,7 @@ export { argmax, max, mean, sum } from './ops/reduce.js';
 export { matmul } from './ops/matmul.js';
 export { logSoftmax, rmsNorm, rope, softmax, swiglu } from './ops/layers.js';
 export type { RopeOptions } from './ops/layers.js';
-export { embedding, gather, indexAdd, indexSelect, topk } from './ops/indexing.js';
+export { embedding, gather, indexAdd, indexCopyInto, indexSelect, topk } from './ops/indexing.js';
 export type { IndexTensor } from './ops/indexing.js';
 export { attention } from './ops/attention.js';
 export type { AttentionOptions } from './ops/attention.js';

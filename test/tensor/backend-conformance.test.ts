@@ -792,6 +792,20 @@ function conformanceSuite(): void {
         conform({ out: normal(rng, outer * n * inner), src, idx }, { out: ACCUM }, (k, b) =>
           k.indexAdd(b.out, b.src, b.idx, outer, n, inner, m), 'indexAdd');
       });
+      test(`indexCopy ${label}`, () => {
+        if (m > n) return; // indexCopy takes distinct rows
+        const rng = rngFor(`indexCopy ${label}`);
+        // m distinct rows of n, in a shuffled order that hits both ends.
+        const order = Int32Array.from({ length: n }, (_, i) => i);
+        for (let i = n - 1; i > 0; i--) {
+          const j = ints(rng, 1, 0, i + 1)[0]!;
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
+        const idx = order.slice(0, m);
+        const src = normal(rng, outer * m * inner);
+        conform({ out: normal(rng, outer * n * inner), src, idx }, { out: BITS }, (k, b) =>
+          k.indexCopy(b.out, b.src, b.idx, outer, n, inner, m), 'indexCopy');
+      });
       test(`gather + scatterAdd ${label}`, () => {
         const rng = rngFor(`gather ${label}`);
         const idx = indices(rng, outer * m * inner, n);

@@ -191,6 +191,8 @@ export interface Kernels {
   indexSelect(out: FloatArray, x: FloatArray, idx: Int32Array, outer: number, n: number, inner: number, m: number): void;
   /** Accumulates: out[o, idx[j], i] += src[o, j, i] for j < m (index-add, embedding backward). */
   indexAdd(out: FloatArray, src: FloatArray, idx: Int32Array, outer: number, n: number, inner: number, m: number): void;
+  /** Overwrites: out[o, idx[j], i] = src[o, j, i] for j < m (distinct idx: rows written into a KV cache). */
+  indexCopy(out: FloatArray, src: FloatArray, idx: Int32Array, outer: number, n: number, inner: number, m: number): void;
   /** out[o, j, i] = x[o, idx[o, j, i], i], idx and out [outer, m, inner] (torch.gather). */
   gather(out: FloatArray, x: FloatArray, idx: Int32Array, outer: number, n: number, inner: number, m: number): void;
   /** Accumulates: out[o, idx[o, j, i], i] += src[o, j, i] (gather's backward). */

@@ -14,7 +14,7 @@ type Addon = Record<string, AddonFn>;
 const REQUIRED = [
   'info', 'allocFloat', 'free', 'copy', 'fill', 'halfToFloat', 'floatToHalf', 'unary', 'unaryBackward', 'binary', 'where',
   'sum', 'max', 'sumSquares', 'softmax', 'softmaxBackward', 'logSoftmax', 'logSoftmaxBackward', 'tokenLogprobs',
-  'tokenLogprobsBackward', 'rmsnorm', 'rmsnormBackward', 'swiglu', 'swigluBackward', 'rope', 'indexSelect', 'indexAdd',
+  'tokenLogprobsBackward', 'rmsnorm', 'rmsnormBackward', 'swiglu', 'swigluBackward', 'rope', 'indexSelect', 'indexAdd', 'indexCopy',
   'gather', 'scatterAdd', 'topk', 'gemm', 'expertMlp', 'attention', 'attentionBackward', 'adamw', 'blasGemm', 'ownGemm',
 ] as const;
 
@@ -125,6 +125,7 @@ function wrap(n: Addon): Kernels & NativeExtras {
     rope: (out, x, cos, sin, pos, S, H, D, interleaved, inverse) => void n.rope(out, x, cos, sin, pos, S, H, D, interleaved, inverse),
     indexSelect: (out, x, idx, outer, len, inner, m) => void n.indexSelect(out, x, idx, outer, len, inner, m),
     indexAdd: (out, src, idx, outer, len, inner, m) => void n.indexAdd(out, src, idx, outer, len, inner, m),
+    indexCopy: (out, src, idx, outer, len, inner, m) => void n.indexCopy(out, src, idx, outer, len, inner, m),
     gather: (out, x, idx, outer, len, inner, m) => void n.gather(out, x, idx, outer, len, inner, m),
     scatterAdd: (out, src, idx, outer, len, inner, m) => void n.scatterAdd(out, src, idx, outer, len, inner, m),
     topk: (values, indices, x, rows, len, k) => void n.topk(values, indices, x, rows, len, k),

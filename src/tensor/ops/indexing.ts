@@ -1,12 +1,14 @@
-// Indexing ops for embeddings and expert dispatch: embedding, indexSelect, indexAdd, gather, topk.
+// Indexing ops for embeddings, expert dispatch and cache writes: embedding, indexSelect, indexAdd,
+// indexCopyInto, gather, topk.
 // Indices are plain Int32Arrays (with a shape where the op needs one); they carry no gradient.
 
-import { kernelsFor, record, release } from '../autograd.js';
+import { isGradEnabled, kernelsFor, record, release } from '../autograd.js';
 import { computeDtype } from '../dtype.js';
 import { TensorError, fmtShape } from '../errors.js';
 import { normDim, numel } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { dense, empty } from '../tensor.js';
+import type { FloatArray } from '../backend/kernels.js';
 import { contiguous, reshape } from './views.js';
 
 /** Integer indices with a shape (for gather and topk). */
@@ -78,6 +80,30 @@ export function indexAdd(x: Tensor, dim: number, idx: Int32Array, src: Tensor): 
     k.indexSelect(dense(gsrc), dense(gc), idx, outer, n, inner, idx.length);
     return [gc, gsrc];
   });
+}
+
+/**
+ * In place, without autograd: x's rows idx along dim are overwritten with src's (x[..., idx[j], ...] =
+ * src[..., j, ...]); idx must not repeat. For buffers written piecewise, e.g. a KV cache whose rows
+ * each continue their own sequence at its own position.
+ */
+export function indexCopyInto(x: Tensor, dim: number, idx: Int32Array, src: Tensor): void {
+  computeDtype('indexCopyInto', x);
+  if (isGradEnabled() && (x.requiresGrad || src.requiresGrad)) throw new TensorError('indexCopyInto', 'writes in place and records no gradient: call it under noGrad(), on tensors that need none');
+  if (!x.isContiguous()) throw new TensorError('indexCopyInto', `x ${fmtShape(x.shape)} must be contiguous (it is written in place)`);
+  if (src.dtype !== x.dtype) throw new TensorError('indexCopyInto', `src is ${src.dtype}, x is ${x.dtype}`);
+  const d = normDim('indexCopyInto', dim, x.rank);
+  const n = x.shape[d]!;
+  const expected = x.shape.map((s, i) => (i === d ? idx.length : s));
+  if (src.rank !== x.rank || src.shape.some((s, i) => s !== expected[i])) {
+    throw new TensorError('indexCopyInto', `src ${fmtShape(src.shape)} must be ${fmtShape(expected)} for x ${fmtShape(x.shape)} and ${idx.length} indices`);
+  }
+  checkIndices('indexCopyInto', idx, n);
+  if (new Set(idx).size !== idx.length) throw new TensorError('indexCopyInto', 'an index repeats: which write wins would be undefined');
+  const sc = contiguous(src);
+  const out = (x.data as FloatArray).subarray(x.offset, x.offset + x.size);
+  kernelsFor(x, src).indexCopy(out, dense(sc), idx, numel(x.shape.slice(0, d)), n, numel(x.shape.slice(d + 1)), idx.length);
+  if (sc !== src) sc.dispose();
 }
 
 function contiguousCopy(x: Tensor, dtype: 'float32' | 'float64'): Tensor {

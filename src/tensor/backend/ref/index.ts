@@ -5,7 +5,7 @@ import { allocFloat, copy, fill, floatToHalf, free, halfToFloat } from './copy.j
 import { binary, unary, unaryBackward, where } from './elementwise.js';
 import { expertMlp } from './experts.js';
 import { gemm } from './gemm.js';
-import { gather, indexAdd, indexSelect, scatterAdd, topk } from './indexing.js';
+import { gather, indexAdd, indexCopy, indexSelect, scatterAdd, topk } from './indexing.js';
 import { rmsnorm, rmsnormBackward, rope, swiglu, swigluBackward } from './layers.js';
 import { adamw } from './optim.js';
 import {
@@ -20,7 +20,7 @@ export const refKernels: Kernels = {
   sum, max, sumSquares,
   softmax, softmaxBackward, logSoftmax, logSoftmaxBackward, tokenLogprobs, tokenLogprobsBackward,
   rmsnorm, rmsnormBackward, swiglu, swigluBackward, rope,
-  indexSelect, indexAdd, gather, scatterAdd, topk,
+  indexSelect, indexAdd, indexCopy, gather, scatterAdd, topk,
   gemm, expertMlp,
   attention, attentionBackward,
   adamw,

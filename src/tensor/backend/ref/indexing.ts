@@ -27,6 +27,17 @@ export function indexAdd(out: FloatArray, src: FloatArray, idx: Int32Array, oute
   }
 }
 
+export function indexCopy(out: FloatArray, src: FloatArray, idx: Int32Array, outer: number, n: number, inner: number, m: number): void {
+  for (let j = 0; j < m; j++) checkIndex('indexCopy', idx[j], n);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      const dst = (o * n + idx[j]) * inner;
+      const from = (o * m + j) * inner;
+      for (let i = 0; i < inner; i++) out[dst + i] = src[from + i];
+    }
+  }
+}
+
 export function gather(out: FloatArray, x: FloatArray, idx: Int32Array, outer: number, n: number, inner: number, m: number): void {
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < m; j++) {
