@@ -10,6 +10,7 @@ import { SAMPLING_HELP, SAMPLING_OPTIONS, samplingFlags, wholeNumber } from './a
 import { chatCommand, generateCommand } from './generate.js';
 import { formatLogits, logits } from './logits.js';
 import { isPercentMode, negativeAnswersAsPositionals, verifyJsonlCommand, verifyPairCommand } from './verify.js';
+import { TRAIN_USAGE, trainCommand } from './train.js';
 
 interface Command {
   readonly summary: string;
@@ -116,6 +117,11 @@ const commands: Record<string, Command> = {
       if (positionals.length !== 1) throw new UsageError('chat takes one model folder');
       return chatCommand(positionals[0]!, { maxTokens: wholeNumber('--max-tokens', values['max-tokens'], 1024), math: !values['no-math'], sampling: samplingFlags(values) });
     },
+  },
+  train: {
+    summary: 'train a model: sft (supervised fine-tuning) or distill (teacher traces → student)',
+    usage: TRAIN_USAGE,
+    run: (args) => trainCommand(args),
   },
   verify: {
     summary: 'judge a predicted answer against a gold one (the verifier GRPO and eval use)',

@@ -4,7 +4,7 @@
 export { Embedding, Linear, Module, ModuleList, RMSNorm } from './module.js';
 export type { InitOptions, LinearOptions } from './module.js';
 export { AdamW, SGD, clipGradNorm } from './optim.js';
-export type { AdamWOptions, Optimizer, SGDOptions } from './optim.js';
+export type { AdamWOptions, Optimizer, OptimizerState, SGDOptions } from './optim.js';
 export { attentionScale, inverseFrequencies, ropeTables, yarnMscale } from './rope.js';
 export type { Llama3Scaling, RopeScalingSpec, RopeTableOptions, YarnScaling } from './rope.js';
 export { learningRate } from './schedule.js';

@@ -1,5 +1,7 @@
 // Seeded random numbers, generated in TypeScript so every backend sees the same values:
-// xoshiro128** for 32-bit integers (seeded through splitmix32), Box–Muller for normals.
+// xoshiro128** for 32-bit integers (seeded through splitmix32), Box–Muller for normals. The whole state
+// (four words and the spare normal) can be exported and restored, so a resumed run draws what an
+// uninterrupted one would have.
 
 export class Rng {
   private s0: number;
@@ -21,6 +23,30 @@ export class Rng {
     this.s1 = split();
     this.s2 = split();
     this.s3 = split();
+  }
+
+  /**
+   * The generator's state as plain numbers (JSON-safe): the four xoshiro words, then the spare normal
+   * that Box–Muller made and normal() has not returned yet, when there is one.
+   */
+  state(): number[] {
+    const words = [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
+    return this.spare === null ? words : [...words, this.spare];
+  }
+
+  /** A generator that continues exactly where the one that exported `state` stood. */
+  static fromState(state: readonly number[]): Rng {
+    const words = state.slice(0, 4);
+    const wordsOk = words.length === 4 && words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff);
+    if (!wordsOk || state.length > 5 || words.every((w) => w === 0) || (state.length === 5 && !Number.isFinite(state[4]))) {
+      throw new RangeError(
+        `Rng.fromState: expected four 32-bit unsigned words, not all zero, and optionally a finite spare normal (what Rng.state() returns), got [${state.slice(0, 6).join(', ')}${state.length > 6 ? ', …' : ''}]`,
+      );
+    }
+    const rng = new Rng(0);
+    [rng.s0, rng.s1, rng.s2, rng.s3] = words as [number, number, number, number];
+    rng.spare = state.length === 5 ? state[4]! : null;
+    return rng;
   }
 
   /** A uniform 32-bit unsigned integer. */

@@ -1,0 +1,68 @@
+// Rejection sampling of teacher traces, as R1 built its 600k reasoning samples (grpo-and-rewards.md §2.4):
+// a trace is kept only when its final answer verifies against the gold one and it is readable — the
+// think block closed (a truncated trace teaches the student to ramble), the thinking in one language
+// (R1 filtered out "chain-of-thought with mixed languages"), and a length within bounds. Each check is a
+// pure function of the completion and returns why it failed, so a run can report what it threw away.
+
+import type { Completion } from '../../engine/index.js';
+import { accuracyReward, languageConsistencyReward } from '../../rewards/index.js';
+import type { ConsistencyLanguage, VerifyOptions } from '../../rewards/index.js';
+
+export interface TraceFilterOptions {
+  /** Language the thinking must be written in, and the share of its words that must be (default en, 0.95). */
+  readonly language?: ConsistencyLanguage | null;
+  readonly minLanguageShare?: number;
+  /** Generated tokens allowed (inclusive bounds; default 1 … unbounded). */
+  readonly minTokens?: number;
+  readonly maxTokens?: number;
+  readonly verify?: VerifyOptions;
+}
+
+export const TRACE_FILTER_DEFAULTS: Required<Omit<TraceFilterOptions, 'verify'>> = {
+  language: 'en',
+  minLanguageShare: 0.95,
+  minTokens: 1,
+  maxTokens: Number.POSITIVE_INFINITY,
+};
+
+/** Why a trace was rejected; the first failing check wins, in the order listed. */
+export type Rejection = 'truncated' | 'unclosed-think' | 'too-short' | 'too-long' | 'no-gold' | 'wrong-answer' | 'language-mixing';
+
+export interface TraceVerdict {
+  readonly keep: boolean;
+  readonly rejection: Rejection | null;
+  /** The extracted answer and the language share, when they were computed. */
+  readonly answer?: string;
+  readonly languageShare?: number;
+}
+
+/**
+ * The assistant turn in R1's format, `<think>\n…\n</think>\n\nanswer` (DESIGN.md), from the engine's
+ * reasoning and content (its parser drops the newlines around the tags, and a remote engine returns
+ * only these two texts).
+ */
+export function traceText(c: Pick<Completion, 'reasoning' | 'content'>): string {
+  return `<think>\n${c.reasoning.trim()}\n</think>\n\n${c.content.trim()}`;
+}
+
+/** Judges one teacher completion against its problem's gold answer. */
+export function judgeTrace(c: Completion, gold: string | undefined, options: TraceFilterOptions = {}): TraceVerdict {
+  const o = { ...TRACE_FILTER_DEFAULTS, ...options };
+  if (c.finishReason !== 'stop') return { keep: false, rejection: 'truncated' };
+  if (c.truncatedReasoning) return { keep: false, rejection: 'unclosed-think' };
+  if (c.tokens.length < o.minTokens) return { keep: false, rejection: 'too-short' };
+  if (c.tokens.length > o.maxTokens) return { keep: false, rejection: 'too-long' };
+  const text = traceText(c);
+  const accuracy = accuracyReward({ verify: options.verify })(text, { answer: gold });
+  const answer = typeof accuracy.details.answer === 'string' ? accuracy.details.answer : undefined;
+  if (accuracy.reward === null) return { keep: false, rejection: 'no-gold' };
+  if (accuracy.reward < 1) return { keep: false, rejection: 'wrong-answer', answer };
+  if (o.language !== null) {
+    const judged = languageConsistencyReward({ language: o.language })(text);
+    // Thinking without words (only formulas) cannot mix languages.
+    const share = judged.details.words === 0 ? 1 : (judged.reward ?? 0);
+    if (share < o.minLanguageShare) return { keep: false, rejection: 'language-mixing', answer, languageShare: share };
+    return { keep: true, rejection: null, answer, languageShare: share };
+  }
+  return { keep: true, rejection: null, answer };
+}
