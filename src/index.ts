@@ -7,3 +7,4 @@ export * from './tokenizer/index.js';
 export * from './generate/index.js';
 export * from './engine/index.js';
 export * from './rewards/index.js';
+export * from './train/index.js';

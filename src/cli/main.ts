@@ -119,7 +119,7 @@ const commands: Record<string, Command> = {
     },
   },
   train: {
-    summary: 'train a model: sft (supervised fine-tuning) or distill (teacher traces → student)',
+    summary: 'train a model: sft (supervised fine-tuning), distill (teacher traces → student) or grpo (RL)',
     usage: TRAIN_USAGE,
     run: (args) => trainCommand(args),
   },

@@ -1,4 +1,4 @@
-// The run configs of `r1ts train sft | distill`: YAML files checked by these zod schemas (every field
+// The run configs of `r1ts train sft | distill | grpo`: YAML files checked by these zod schemas (every field
 // optional unless the run cannot start without it; defaults live with each trainer). Field names are
 // the trainers' option names, so a config reads like the API.
 
@@ -81,3 +81,47 @@ export const distillConfig = z.object({
   sft: sftSettings.optional(),
 });
 export type DistillConfig = z.infer<typeof distillConfig>;
+
+/** Reward functions a GRPO config can name, each with its weight (and its own options where it has any). */
+export const rewardPart = z.object({
+  name: z.enum(['accuracy', 'format', 'strict-format', 'tag-count', 'reasoning-steps', 'cosine', 'overlong', 'repetition', 'language']),
+  weight: z.number(),
+  /** Options passed to the reward's factory (e.g. cosine: {maxLength}; repetition: {ngramSize, maxPenalty}). */
+  options: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const grpoConfig = z.object({
+  ...modelSource.shape,
+  problems: z.string().min(1).describe('JSONL of problems with their gold answers'),
+  problemField: z.string().optional(),
+  answerField: z.string().optional(),
+  runDir: z.string().min(1),
+  rewards: z.array(rewardPart).min(1).optional().describe('default: accuracy 1 + format 0.5'),
+  grpo: z.object({
+    steps: nonNegativeInt.optional(),
+    promptsPerStep: positiveInt.optional(),
+    groupSize: z.number().int().min(2).optional(),
+    maxTokens: positiveInt.optional(),
+    sampling: z.object({ temperature: z.number().positive(), topP: z.number().gt(0).max(1), topK: nonNegativeInt, minP: z.number().min(0).max(1) }).partial().optional(),
+    iterations: positiveInt.optional(),
+    miniBatches: positiveInt.optional(),
+    microBatchRows: nonNegativeInt.optional(),
+    loss: z.object({
+      epsilonLow: z.number().min(0).lt(1), epsilonHigh: nonNegative, beta: nonNegative,
+      aggregation: z.enum(['seq-mean-token-mean', 'token-mean', 'seq-mean-token-sum-norm']), maxLength: positiveInt, logRatioClamp: z.number().positive(),
+    }).partial().optional(),
+    advantages: z.object({ scale: z.enum(['group', 'batch', 'none']), std: z.enum(['sample', 'population']), epsilon: nonNegative }).partial().optional(),
+    dynamicSampling: z.boolean().optional(),
+    maskTruncated: z.boolean().optional(),
+    refRefreshSteps: nonNegativeInt.optional(),
+    optimizer: z.object({ lr: nonNegative, beta1: z.number().min(0).lt(1), beta2: z.number().min(0).lt(1), eps: z.number().positive(), weightDecay: nonNegative }).partial().optional(),
+    schedule: z.object({ kind: z.enum(['constant', 'linear', 'cosine']), warmupSteps: nonNegativeInt, minRatio: z.number().min(0).max(1) }).partial().optional(),
+    maxGradNorm: nonNegative.optional(),
+    maxNonFiniteUpdates: nonNegativeInt.optional(),
+    seed: nonNegativeInt.optional(),
+    rewardConcurrency: positiveInt.optional(),
+    checkpointEvery: nonNegativeInt.optional(),
+    keepCheckpoints: positiveInt.optional(),
+  }).optional(),
+});
+export type GrpoConfig = z.infer<typeof grpoConfig>;

@@ -1,4 +1,4 @@
-// `r1ts train sft | distill --config run.yaml [--key value …]`: loads the run config (flags override the
+// `r1ts train sft | distill | grpo --config run.yaml [--key value …]`: loads the run config (flags override the
 // file by dotted key, e.g. --sft.lr 3e-4), opens the models, runs the trainer with a progress line, and
 // says where the trained model is and how to talk to it. A run folder that holds checkpoints resumes.
 
@@ -9,18 +9,21 @@ import { LocalEngine } from '../engine/index.js';
 import { openModel } from '../model/index.js';
 import type { CausalLM } from '../model/index.js';
 import { Tokenizer } from '../tokenizer/index.js';
+import { combineRewards, namedReward } from '../rewards/index.js';
 import { distill } from '../train/distill/index.js';
+import { GrpoTrainer } from '../train/grpo/index.js';
 import type { Problem } from '../train/distill/index.js';
-import { loadRunConfig } from '../train/run/index.js';
+import { latestCheckpoint, loadRunConfig } from '../train/run/index.js';
 import { trainSft } from '../train/sft/index.js';
 import type { SftOptions, SftResult } from '../train/sft/index.js';
 import { UsageError } from './errors.js';
-import type { DistillConfig, SftConfig } from './train-config.js';
-import { distillConfig, modelSource, sftConfig } from './train-config.js';
+import type { DistillConfig, GrpoConfig, SftConfig } from './train-config.js';
+import { distillConfig, grpoConfig, modelSource, sftConfig } from './train-config.js';
 
 export const TRAIN_USAGE = [
   'r1ts train sft --config run.yaml [--key value …]',
   'r1ts train distill --config run.yaml [--key value …]',
+  'r1ts train grpo --config run.yaml [--key value …]',
   '',
   '  --config FILE     the run config (YAML or JSON); keys below',
   '  --KEY VALUE       override a config value by its dotted key, e.g. --sft.lr 3e-4 --runDir runs/b',
@@ -32,6 +35,11 @@ export const TRAIN_USAGE = [
   '          and answer; problemField / answerField rename them), runDir, traces: {samplesPerProblem,',
   '          keepPerProblem, maxTokens, temperature, topP, language, minLanguageShare, …}, kd: {temperature,',
   '          weight} (logit distillation from a local teacher with the student\'s vocabulary), sft: {…}',
+  'grpo:     model, problems (+ problemField / answerField), runDir, rewards: [{name, weight, options}]',
+  '          (accuracy, format, strict-format, tag-count, reasoning-steps, cosine, overlong, repetition,',
+  '          language; default accuracy 1 + format 0.5), grpo: {steps, promptsPerStep, groupSize, maxTokens,',
+  '          sampling: {temperature, topP}, iterations, miniBatches, loss: {epsilonLow, epsilonHigh, beta,',
+  '          aggregation}, advantages: {scale}, dynamicSampling, maskTruncated, optimizer: {lr}, …}',
   '',
   'Progress goes to stderr; metrics to RUN_DIR/metrics.jsonl; checkpoints (Hugging Face folders) to',
   'RUN_DIR/checkpoints/. Running again with the same runDir resumes from the newest checkpoint.',
@@ -150,11 +158,35 @@ export async function trainDistillCommand(config: DistillConfig): Promise<number
   return 0;
 }
 
+const DEFAULT_REWARDS: NonNullable<GrpoConfig['rewards']> = [{ name: 'accuracy', weight: 1 }, { name: 'format', weight: 0.5 }];
+
+export async function trainGrpoCommand(config: GrpoConfig): Promise<number> {
+  const policy = open(config, 'model');
+  const problems = readProblems(config.problems, config.problemField ?? 'problem', config.answerField ?? 'answer');
+  const parts = (config.rewards ?? DEFAULT_REWARDS).map((r) => ({ name: r.name, weight: r.weight, fn: namedReward(r.name, r.options ?? {}) }));
+  const trainer = new GrpoTrainer({
+    policy: policy.model, tokenizer: policy.tokenizer, engine: new LocalEngine(policy.model, policy.tokenizer),
+    tasks: problems.map((p) => ({ messages: [{ role: 'user', content: p.problem }], sample: { answer: p.answer, ...(p.id ? { id: p.id } : {}) } })),
+    reward: combineRewards(parts), options: config.grpo ?? {}, runDir: config.runDir, tokenizerDir: policy.tokenizerDir,
+  });
+  try {
+    const last = (await trainer.train()).at(-1);
+    const lines = [`grpo: ${trainer.state.step} steps, ${trainer.state.updates} optimizer updates; last reward mean ${last?.['reward/mean']?.toFixed(3) ?? '—'}`, `metrics: ${join(config.runDir, 'metrics.jsonl')}`];
+    const checkpoint = latestCheckpoint(config.runDir);
+    if (checkpoint) lines.push(`model: ${checkpoint}`, `try it: r1ts chat ${checkpoint}`);
+    console.log(lines.join('\n'));
+  } finally {
+    trainer.dispose();
+  }
+  return 0;
+}
+
 export async function trainCommand(args: readonly string[]): Promise<number> {
   const [kind, ...rest] = args;
   const { config, overrides } = parseTrainArgs(rest);
   if (config === null && Object.keys(overrides).length === 0) throw new UsageError(`train ${kind ?? ''} needs --config FILE (or every setting as --key value)\n\nUsage: ${TRAIN_USAGE}`);
   if (kind === 'sft') return trainSftCommand(loadRunConfig(sftConfig, config, overrides));
   if (kind === 'distill') return trainDistillCommand(loadRunConfig(distillConfig, config, overrides));
-  throw new UsageError(`train takes sft or distill, got ${JSON.stringify(kind ?? '')}\n\nUsage: ${TRAIN_USAGE}`);
+  if (kind === 'grpo') return trainGrpoCommand(loadRunConfig(grpoConfig, config, overrides));
+  throw new UsageError(`train takes sft, distill or grpo, got ${JSON.stringify(kind ?? '')}\n\nUsage: ${TRAIN_USAGE}`);
 }

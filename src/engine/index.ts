@@ -2,4 +2,5 @@
 
 export { LocalEngine } from './local.js';
 export type { LocalEngineOptions } from './local.js';
+export { encodePrompt } from './prompt.js';
 export type { Completion, Engine, GenerateRequest, GenerationDelta } from './types.js';

@@ -5,7 +5,7 @@ import { generateTokens, promptOpensReasoning, rowRng, randomSeed, Sampler, samp
 import type { FinishReason, SampleResult, SequenceRequest } from '../generate/index.js';
 import type { CausalLM } from '../model/index.js';
 import type { Tokenizer } from '../tokenizer/index.js';
-import { applyChatTemplate } from '../tokenizer/index.js';
+import { encodePrompt } from './prompt.js';
 import type { Completion, Engine, GenerateRequest, GenerationDelta } from './types.js';
 
 export interface LocalEngineOptions {
@@ -127,12 +127,11 @@ export class LocalEngine implements Engine {
 
   /** The prompt's token ids and text: a chat through the template, or raw text. */
   private prompt(req: GenerateRequest, r: number): { ids: number[]; text: string } {
-    if ((req.messages === undefined) === (req.prompt === undefined)) throw new RangeError(`request ${r}: give either messages or prompt`);
-    const text = req.messages ? applyChatTemplate(this.tokenizer, req.messages, { addGenerationPrompt: true, ...(req.r1 ? { r1: req.r1 } : {}) }) : req.prompt!;
-    // A rendered template carries its own BOS; raw prompts get the tokenizer's default.
-    const ids = this.tokenizer.encode(text, { addSpecialTokens: !req.messages });
-    if (ids.length === 0) throw new RangeError(`request ${r}: the prompt encodes to no tokens`);
-    return { ids, text };
+    try {
+      return encodePrompt(this.tokenizer, req);
+    } catch (e) {
+      throw new RangeError(`request ${r}: ${(e as Error).message}`);
+    }
   }
 
   private readonly detokenizer = { decode: (ids: readonly number[]) => this.tokenizer.decode(ids, { skipSpecialTokens: true }) };

@@ -23,6 +23,8 @@ export type { RepetitionOptions } from './repetition.js';
 export { languageConsistencyReward } from './language.js';
 export type { ConsistencyLanguage, LanguageOptions } from './language.js';
 export { combineRewards, scoreAll } from './combine.js';
+export { namedReward, REWARD_NAMES } from './registry.js';
+export type { RewardName } from './registry.js';
 export type { CombinedReward, CombinedRewardFn, RewardPart, ScoredItem, ScoreOptions } from './combine.js';
 
 export { ALL_PROTECTIONS, codeReward, lastPythonBlock, runPython, SANDBOX_DEFAULTS, SandboxError, sandboxReport } from './sandbox/index.js';

@@ -60,6 +60,33 @@ test('train sft, then distill from the result, from YAML configs with overrides'
   }
 });
 
+test('train grpo runs its steps from a config, checkpoints, and a longer rerun continues where it stopped', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'r1ts-grpo-'));
+  try {
+    const base = saveTinyChatModel(join(dir, 'base'));
+    writeFileSync(join(dir, 'problems.jsonl'), QA.map(([q, , a]) => JSON.stringify({ problem: q, answer: a })).join('\n'));
+    writeFileSync(join(dir, 'grpo.yaml'), [
+      `model: ${base}`, `problems: ${join(dir, 'problems.jsonl')}`, `runDir: ${join(dir, 'run')}`,
+      'rewards: [{ name: accuracy, weight: 1 }, { name: tag-count, weight: 0.25 }]',
+      'grpo: { steps: 2, promptsPerStep: 2, groupSize: 3, maxTokens: 12, optimizer: { lr: 0.001 }, checkpointEvery: 1 }',
+    ].join('\n'));
+    const first = r1ts(['train', 'grpo', '--config', join(dir, 'grpo.yaml')]);
+    assert.equal(first.code, 0, first.err);
+    assert.match(first.out, /^grpo: 2 steps, 2 optimizer updates/m);
+    const rows = () => readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    assert.deepEqual(rows().map((r) => r.step), [1, 2]);
+    for (const key of ['reward/mean', 'reward/accuracy/mean', 'reward/tag-count/mean', 'completion/length_mean', 'loss', 'grad_norm', 'perf/rollout_tokens_per_s']) {
+      assert.ok(Number.isFinite(rows()[0]![key]), key);
+    }
+    assert.match(first.out, /try it: r1ts chat .*step-00000002/);
+    const more = r1ts(['train', 'grpo', '--config', join(dir, 'grpo.yaml'), '--grpo.steps', '3']);
+    assert.equal(more.code, 0, more.err);
+    assert.deepEqual(rows().map((r) => r.step), [1, 2, 3]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('config mistakes are named, with the field and what is expected, and no stack trace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'r1ts-train-bad-'));
   try {
@@ -71,7 +98,7 @@ test('config mistakes are named, with the field and what is expected, and no sta
     assert.doesNotMatch(bad.err, /\n +at /);
     const unknown = r1ts(['train', 'grow', '--config', join(dir, 'bad.yaml')]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.err, /train takes sft or distill/);
+    assert.match(unknown.err, /train takes sft, distill or grpo/);
     const missing = r1ts(['train', 'sft', '--config', join(dir, 'bad.yaml'), '--sft.lr', '0.1', '--sft.epochs', '3', '--sft.epoch', '']);
     assert.notEqual(missing.code, 0);
   } finally {
