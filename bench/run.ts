@@ -7,6 +7,7 @@
 //   generate  greedy generation of tiny-moe and small-moe through our continuous batcher vs PyTorch
 //             eager with a KV cache: prefill and decode tokens/s at batch 1 and 32 (bench/generate.ts)
 //   rewards   the answer verifier on MATH-500: verifications/s and the worst single case (bench/rewards.ts)
+//   grpo      GRPO step throughput for tiny-moe: rollout, log-probability and update tokens/s (bench/grpo.ts)
 // Steps: load the native backend and give PyTorch's OpenBLAS our thread count → run the sections in the
 // order above (model takes its GEMM peak from ops when both run, else times one 1024³ GEMM) → merge
 // with the previous bench/results/latest.json (a section not run keeps its last results and date) →
@@ -21,15 +22,17 @@ import { renderGenerate, runGenerate } from './generate.js';
 import type { ModelResult } from './model.js';
 import { renderModel, runModel } from './model.js';
 import type { OpsResult } from './ops.js';
+import type { GrpoResult } from './grpo.js';
+import { renderGrpo, runGrpo } from './grpo.js';
 import type { RewardsResult } from './rewards.js';
 import { renderRewards, runRewards } from './rewards.js';
 import { gemmPeakGflops, measureGemm, renderOps, runOps } from './ops.js';
 import type { BenchContext } from './timing.js';
 
-const SECTIONS = ['ops', 'model', 'generate', 'rewards'] as const;
+const SECTIONS = ['ops', 'model', 'generate', 'rewards', 'grpo'] as const;
 type Section = (typeof SECTIONS)[number];
-interface Results { ops?: OpsResult; model?: ModelResult; generate?: GenerateResult; rewards?: RewardsResult }
-const TITLES: Record<Section, string> = { ops: '### GEMM and ops', model: '### Whole model', generate: '### Generation (KV cache)', rewards: '### Answer verification' };
+interface Results { ops?: OpsResult; model?: ModelResult; generate?: GenerateResult; rewards?: RewardsResult; grpo?: GrpoResult }
+const TITLES: Record<Section, string> = { ops: '### GEMM and ops', model: '### Whole model', generate: '### Generation (KV cache)', rewards: '### Answer verification', grpo: '### GRPO steps' };
 
 const requested = process.argv.slice(2);
 const unknown = requested.filter((s) => !(SECTIONS as readonly string[]).includes(s));
@@ -90,6 +93,10 @@ if (selected.includes('rewards')) {
   fresh.rewards = runRewards();
   console.log(`${renderRewards(fresh.rewards)}\n`);
 }
+if (selected.includes('grpo')) {
+  fresh.grpo = await runGrpo(threads);
+  console.log(`${renderGrpo(fresh.grpo)}\n`);
+}
 
 // ---- report ------------------------------------------------------------------------------------
 const results: Results = { ...previousResults(), ...fresh };
@@ -100,6 +107,7 @@ const blocks = [
   results.model ? `${TITLES.model}\n\n${renderModel(results.model)}` : '',
   results.generate ? `${TITLES.generate}\n\n${renderGenerate(results.generate)}` : '',
   results.rewards ? `${TITLES.rewards}\n\n${renderRewards(results.rewards)}` : '',
+  results.grpo ? `${TITLES.grpo}\n\n${renderGrpo(results.grpo)}` : '',
 ].filter((b) => b !== '');
 const readmePath = here('./README.md');
 const readme = readFileSync(readmePath, 'utf8');
