@@ -11,7 +11,7 @@ export type { CompletionLogprobs } from './logprobs.js';
 export { completionMetrics, maskedMean, rewardMetrics } from './metrics.js';
 export { GRPO_DEFAULTS, grpoOptions } from './options.js';
 export type { GrpoOptions, GrpoOptionsInput } from './options.js';
-export { copyModel, copyWeights, REFERENCE_FOLDER, restoreReferenceSnapshot, saveReferenceSnapshot } from './reference.js';
+export { copyModel, copyWeights, pruneReferenceSnapshots, REFERENCE_FOLDER, restoreReferenceSnapshot, saveReferenceSnapshot } from './reference.js';
 export { promptIds, requestSeed, rollout, rolloutRequests } from './rollout.js';
 export type { GrpoTask, RolloutSettings } from './rollout.js';
 export { chunks, evenSplit, rowTokens, sliceRows, tokenRows } from './rows.js';

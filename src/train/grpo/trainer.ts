@@ -28,7 +28,7 @@ import { scoreRows } from './logprobs.js';
 import { completionMetrics, maskedMean, rewardMetrics } from './metrics.js';
 import type { GrpoOptions, GrpoOptionsInput } from './options.js';
 import { grpoOptions } from './options.js';
-import { copyModel, copyWeights, restoreReferenceSnapshot, saveReferenceSnapshot } from './reference.js';
+import { copyModel, copyWeights, pruneReferenceSnapshots, restoreReferenceSnapshot, saveReferenceSnapshot } from './reference.js';
 import type { GrpoTask } from './rollout.js';
 import { promptIds, requestSeed, rollout, rolloutRequests } from './rollout.js';
 import { rowTokens, tokenRows } from './rows.js';
@@ -93,7 +93,11 @@ export class GrpoTrainer {
   /** Loads the run folder's newest checkpoint (and reference snapshot); returns its step, or null when there is none. */
   resume(): number | null {
     const dir = this.args.runDir === undefined ? null : latestCheckpoint(this.args.runDir);
-    if (dir === null) return null;
+    if (dir === null) {
+      // A fresh start (or a run killed before its first checkpoint): snapshots of lost work go.
+      if (this.reference && this.args.runDir !== undefined) restoreReferenceSnapshot(this.args.runDir, this.reference, 0, 0);
+      return null;
+    }
     const saved = loadCheckpoint(dir, { model: this.args.policy, optimizer: this.optimizer });
     const data = this.dataState();
     if (JSON.stringify(saved.data) !== JSON.stringify(data)) {
@@ -101,7 +105,11 @@ export class GrpoTrainer {
     }
     const extra = (saved.extra ?? {}) as Partial<GrpoState>;
     Object.assign(this.state, { step: saved.step, updates: extra.updates ?? 0, nonFiniteStreak: extra.nonFiniteStreak ?? 0 });
-    if (this.reference) this.state.referenceStep = restoreReferenceSnapshot(this.args.runDir!, this.reference, saved.step) ?? 0;
+    if (this.reference) {
+      const referenceStep = extra.referenceStep ?? 0;
+      restoreReferenceSnapshot(this.args.runDir!, this.reference, saved.step, referenceStep);
+      this.state.referenceStep = referenceStep;
+    }
     return saved.step;
   }
 
@@ -234,6 +242,7 @@ export class GrpoTrainer {
       state: { step, data: this.dataState(), rng: {}, extra: { updates, nonFiniteStreak, referenceStep } },
       ...(this.args.tokenizerDir ? { tokenizerDir: this.args.tokenizerDir } : {}),
     }, { keep: this.options.keepCheckpoints });
+    if (this.reference) pruneReferenceSnapshots(runDir);
   }
 
   /** What fixes the prompt order: a resumed run must agree on it. */

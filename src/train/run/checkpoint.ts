@@ -223,6 +223,17 @@ export function latestCheckpoint(runDir: string): string | null {
   return null;
 }
 
+/** The trainer state of every complete checkpoint in runDir, oldest first; no weights are read. */
+export function checkpointStates(runDir: string): { dir: string; state: TrainState }[] {
+  const root = join(runDir, CHECKPOINTS_FOLDER);
+  return stepFolders(root).flatMap(([, name]) => {
+    const dir = join(root, name);
+    if (incompleteReason(dir) !== null) return [];
+    const { step, data, rng, extra } = readStateRecord(dir);
+    return [{ dir, state: { step, data, rng, extra } }];
+  });
+}
+
 /** Loads weights and optimizer state in place and returns the trainer state. */
 export function loadCheckpoint(dir: string, into: { model: CausalLM; optimizer: AdamW | SGD }): TrainState {
   const problem = incompleteReason(dir);
