@@ -24,7 +24,7 @@ test('passAtK equals hand-computed values and the binomial definition', () => {
     const exact = 1 - Number((choose(n - c, k) * 10n ** 15n) / choose(n, k)) / 1e15;
     assert.ok(Math.abs(passAtK(n, c, k) - exact) < 1e-12, `n ${n} c ${c} k ${k}: ${passAtK(n, c, k)} vs ${exact}`);
   }
-  for (const bad of [[0, 0, 1], [5, 6, 1], [5, 2, 0], [5, 2, 6], [5, 1.5, 1]] as const) assert.throws(() => passAtK(...bad), /need integers/);
+  for (const [n, c, k] of [[0, 0, 1], [5, 6, 1], [5, 2, 0], [5, 2, 6], [5, 1.5, 1]] as const) assert.throws(() => passAtK(n, c, k), /need integers/);
 });
 
 test('majorityVote groups equivalent answers, breaks ties by first appearance, ignores missing answers', () => {
