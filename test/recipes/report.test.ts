@@ -13,6 +13,13 @@ import { chromium } from 'playwright-core';
 import { escapeHtml, renderReport } from '../../src/recipes/report.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/** The SVG element methods used in the page (the test's TypeScript has no DOM library). */
+interface Drawn {
+  getAttribute(name: string): string | null;
+  getBBox(): { width: number; height: number };
+  getTotalLength(): number;
+}
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
 
 test('on CI Chromium is installed', { skip: process.env.R1TS_REQUIRE_CHROMIUM !== '1' }, () => {
@@ -53,15 +60,19 @@ test('the report page draws its plots and bars in headless Chromium', { skip, ti
     await page.goto(pathToFileURL(file).href);
     assert.equal(await page.title(), 'mini-R1 <run>');
     // Each series is a path whose drawn box has real width and height (the KL student line is flat: width only).
-    const paths = await page.$$eval('svg path.series', (ps) => ps.map((p) => {
-      const b = (p as SVGPathElement).getBBox();
-      return { name: p.getAttribute('data-name'), width: b.width, height: b.height, length: (p as SVGPathElement).getTotalLength() };
+    const paths = await page.$$eval('svg path.series', (ps) => ps.map((el) => {
+      const p = el as unknown as Drawn;
+      const b = p.getBBox();
+      return { name: p.getAttribute('data-name'), width: b.width, height: b.height, length: p.getTotalLength() };
     }));
     assert.deepEqual(paths.map((p) => p.name), ['GRPO', 'policy ‖ ref', 'student']);
     assert.ok(paths[0]!.width > 400 && paths[0]!.height > 150, JSON.stringify(paths[0]));
     assert.ok(paths.every((p) => p.length > 100), JSON.stringify(paths));
     // One bar per stage with a number, heights in the order of the values (0.21 < 0.43 < 0.64).
-    const bars = await page.$$eval('svg rect.bar', (rs) => rs.map((r) => ({ stage: r.getAttribute('data-stage'), height: (r as SVGRectElement).getBBox().height })));
+    const bars = await page.$$eval('svg rect.bar', (rs) => rs.map((el) => {
+      const r = el as unknown as Drawn;
+      return { stage: r.getAttribute('data-stage'), height: r.getBBox().height };
+    }));
     assert.deepEqual(bars.map((b) => b.stage), ['cold start', 'GRPO', 'distilled']);
     assert.ok(bars[0]!.height < bars[2]!.height && bars[2]!.height < bars[1]!.height, JSON.stringify(bars));
     assert.equal(await page.$$eval('figure.plot.empty', (f) => f.length), 1);
