@@ -1,4 +1,7 @@
-// Evaluation: the R1 protocol's scores (pass@k, cons@k); the benchmark harness builds on them.
+// Evaluation: the R1 protocol (k samples per problem, pass@1, pass@k, cons@k, lengths, format) over any
+// Engine; the benchmark harness builds on it.
 
 export { majorityVote, passAtK } from './metrics.js';
 export type { Vote } from './metrics.js';
+export { evaluate } from './evaluate.js';
+export type { EvalItem, EvalOptions, EvalResult, ProblemRecord } from './evaluate.js';
