@@ -10,6 +10,7 @@ import { SAMPLING_HELP, SAMPLING_OPTIONS, samplingFlags, wholeNumber } from './a
 import { chatCommand, generateCommand } from './generate.js';
 import { formatLogits, logits } from './logits.js';
 import { isPercentMode, negativeAnswersAsPositionals, verifyJsonlCommand, verifyPairCommand } from './verify.js';
+import { TASKS_USAGE, tasksCommand } from './tasks.js';
 import { TRAIN_USAGE, trainCommand } from './train.js';
 
 interface Command {
@@ -117,6 +118,11 @@ const commands: Record<string, Command> = {
       if (positionals.length !== 1) throw new UsageError('chat takes one model folder');
       return chatCommand(positionals[0]!, { maxTokens: wholeNumber('--max-tokens', values['max-tokens'], 1024), math: !values['no-math'], sampling: samplingFlags(values) });
     },
+  },
+  tasks: {
+    summary: 'write procedurally generated reasoning problems (arithmetic, countdown, linear) as JSONL',
+    usage: TASKS_USAGE,
+    run: (args) => tasksCommand(args),
   },
   train: {
     summary: 'train a model: sft (supervised fine-tuning), distill (teacher traces → student) or grpo (RL)',

@@ -4,3 +4,4 @@ export { cpuFacts } from './cpu.js';
 export type { CpuFacts } from './cpu.js';
 export { show } from './show.js';
 export { largestIndices, sortBest } from './top.js';
+export { hashText, SeededRandom } from './random.js';
