@@ -8,3 +8,6 @@ export * from './generate/index.js';
 export * from './engine/index.js';
 export * from './rewards/index.js';
 export * from './train/index.js';
+export * from './tasks/index.js';
+export * from './eval/index.js';
+export * from './recipes/index.js';

@@ -14,7 +14,7 @@ import { extractAnswer } from '../rewards/index.js';
 import type { RewardFn, RewardResult, RewardSample } from '../rewards/index.js';
 import type { SeededRandom } from '../util/index.js';
 import type { BinaryOp, Expr } from './expression.js';
-import { evaluate, ExpressionError, formatExpression, literals, OP_SYMBOL, parseExpression } from './expression.js';
+import { evaluateExpression, ExpressionError, formatExpression, literals, OP_SYMBOL, parseExpression } from './expression.js';
 import { solutionText } from './teacher.js';
 import type { CountdownDraft, Difficulty, TaskFamily } from './types.js';
 
@@ -44,7 +44,7 @@ const TARGET_RANGE = [10, 999] as const;
  * stay positive (larger minus smaller) and divisions whole (only offered when exact, never by 1).
  */
 function combine(random: SeededRandom, operands: Expr[], steps: string[]): Expr {
-  const pool = operands.map((e) => ({ e, v: evaluate(e).num }));
+  const pool = operands.map((e) => ({ e, v: evaluateExpression(e).num }));
   while (pool.length > 1) {
     const a = pool.splice(random.int(0, pool.length - 1), 1)[0]!;
     const b = pool.splice(random.int(0, pool.length - 1), 1)[0]!;
@@ -69,7 +69,7 @@ function draft(random: SeededRandom, difficulty: Difficulty): CountdownDraft {
     const used = random.shuffled(numbers).slice(0, random.int(...level.used));
     const steps: string[] = [];
     const tree = combine(random, used.map((n) => ({ kind: 'num', value: BigInt(n) })), steps);
-    const target = Number(evaluate(tree).num);
+    const target = Number(evaluateExpression(tree).num);
     if (target < TARGET_RANGE[0] || target > TARGET_RANGE[1] || numbers.includes(target)) continue;
     const expression = formatExpression(tree);
     const list = numbers.join(', ');
@@ -117,7 +117,7 @@ export function countdownReward(options: CountdownOptions = {}): RewardFn {
         if (k === 0) return fail(numbers.includes(Number(n)) ? `${n} is used more often than it is given` : `${n} is not one of the given numbers`);
         left.set(n, k - 1);
       }
-      const value = evaluate(tree, { wholeDivisions: true });
+      const value = evaluateExpression(tree, { wholeDivisions: true });
       const hit = value.den === 1n && value.num === BigInt(target as number);
       return { reward: hit ? 1 : 0, details: { answer: found.text, value: value.den === 1n ? `${value.num}` : `${value.num}/${value.den}`, reason: hit ? 'reaches the target' : 'does not equal the target' } };
     } catch (e) {

@@ -143,15 +143,15 @@ export interface EvaluateOptions {
 }
 
 /** The exact value; throws ExpressionError on division by zero, a broken rule or an unknown x. */
-export function evaluate(e: Expr, options: EvaluateOptions = {}): Rational {
+export function evaluateExpression(e: Expr, options: EvaluateOptions = {}): Rational {
   switch (e.kind) {
     case 'num': return rational(e.value);
     case 'var':
       if (options.x === undefined) throw new ExpressionError('the expression uses x but no value was given for it');
       return options.x;
-    case 'neg': return neg(evaluate(e.arg, options));
+    case 'neg': return neg(evaluateExpression(e.arg, options));
     case 'bin': {
-      const a = evaluate(e.left, options), b = evaluate(e.right, options);
+      const a = evaluateExpression(e.left, options), b = evaluateExpression(e.right, options);
       if (e.op === '+') return add(a, b);
       if (e.op === '-') return sub(a, b);
       if (e.op === '*') return mul(a, b);

@@ -18,7 +18,7 @@ export { finalLine, teacherCompletion } from './teacher.js';
 export { parseTasksJsonl, readTasksFile, taskRecord, tasksToJsonl, writeTasksFile } from './jsonl.js';
 export type { JsonlOptions, TaskRecord } from './jsonl.js';
 
-export { evaluate, ExpressionError, formatExpression, literals, parseExpression } from './expression.js';
+export { evaluateExpression, ExpressionError, formatExpression, literals, parseExpression } from './expression.js';
 export type { BinaryOp, EvaluateOptions, Expr, ParseOptions } from './expression.js';
 export { rational } from './rational.js';
 export type { Rational } from './rational.js';

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Expr } from '../../src/tasks/index.js';
-import { evaluate, ExpressionError, formatExpression, parseExpression, rational } from '../../src/tasks/index.js';
+import { evaluateExpression, ExpressionError, formatExpression, parseExpression, rational } from '../../src/tasks/index.js';
 import { SeededRandom } from '../../src/util/index.js';
 
-const value = (text: string, options = {}) => evaluate(parseExpression(text, options), options);
+const value = (text: string, options = {}) => evaluateExpression(parseExpression(text, options), options);
 
 test('known values, precedence and left associativity, in plain, typographic and LaTeX notation', () => {
   const cases: [string, bigint | [bigint, bigint]][] = [
@@ -57,7 +57,7 @@ test('printing reads back to the same value (exact rationals) on 3000 random tre
     const tree = randomTree(r, 4);
     let want;
     try {
-      want = evaluate(tree);
+      want = evaluateExpression(tree);
     } catch {
       continue; // a division by zero somewhere in the tree
     }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Difficulty, FamilyName, Task } from '../../src/tasks/index.js';
-import { DIFFICULTIES, evaluate, generateTasks, parseExpression, rational, taskReward, teacherCompletion } from '../../src/tasks/index.js';
+import { DIFFICULTIES, evaluateExpression, generateTasks, parseExpression, rational, taskReward, teacherCompletion } from '../../src/tasks/index.js';
 
 const PER_LEVEL = 700;
 const byLevel = (family: FamilyName, d: Difficulty, seed = 11): Task[] => generateTasks({ family, count: PER_LEVEL, seed, difficulty: d });
@@ -93,9 +93,9 @@ test('linear: substituting the answer satisfies the equation exactly; answer ± 
       const left = parseExpression(lhs!, { variable: true, unaryMinus: true }), right = parseExpression(rhs!, { variable: true, unaryMinus: true });
       const x = answerValue(task.answer);
       if (x.den !== 1n) fractions++;
-      assert.deepEqual(evaluate(left, { x }), evaluate(right, { x }), `${task.equation} at x = ${task.answer}`);
+      assert.deepEqual(evaluateExpression(left, { x }), evaluateExpression(right, { x }), `${task.equation} at x = ${task.answer}`);
       const off = rational(x.num + x.den, x.den);
-      assert.notDeepEqual(evaluate(left, { x: off }), evaluate(right, { x: off }), `${task.equation} also holds at ${task.answer} + 1`);
+      assert.notDeepEqual(evaluateExpression(left, { x: off }), evaluateExpression(right, { x: off }), `${task.equation} also holds at ${task.answer} + 1`);
       assert.equal((reward(`<think>\n.\n</think>\n\n\\boxed{x = ${task.answer}}`, task) as { reward: number }).reward, 1, 'x = … is accepted');
       assert.equal((reward(`<think>\n.\n</think>\n\n\\boxed{${x.num + x.den}/${x.den}}`, task) as { reward: number }).reward, 0);
     }
