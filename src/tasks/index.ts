@@ -19,6 +19,6 @@ export { parseTasksJsonl, readTasksFile, taskRecord, tasksToJsonl, writeTasksFil
 export type { JsonlOptions, TaskRecord } from './jsonl.js';
 
 export { evaluateExpression, ExpressionError, formatExpression, literals, parseExpression } from './expression.js';
-export type { BinaryOp, EvaluateOptions, Expr, ParseOptions } from './expression.js';
+export type { BinaryOp as ArithmeticOp, EvaluateOptions, Expr, ParseOptions } from './expression.js';
 export { rational } from './rational.js';
 export type { Rational } from './rational.js';
