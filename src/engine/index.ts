@@ -2,5 +2,6 @@
 
 export { LocalEngine } from './local.js';
 export type { LocalEngineOptions } from './local.js';
+export { completionText } from './completion-text.js';
 export { encodePrompt } from './prompt.js';
 export type { Completion, Engine, GenerateRequest, GenerationDelta } from './types.js';

@@ -4,7 +4,8 @@
 // (unbiased) for each requested k, cons@k (majority vote), mean completion tokens, the share cut off at
 // the token limit and the share in the R1 format. Per-problem records are returned for reports.
 
-import type { Completion, Engine, GenerateRequest } from '../engine/index.js';
+import type { Engine, GenerateRequest } from '../engine/index.js';
+import { completionText } from '../engine/index.js';
 import type { SamplingParams } from '../generate/index.js';
 import type { RewardFn, RewardSample } from '../rewards/index.js';
 import { accuracyReward, extractAnswer, lenientFormatReward, verifyAnswer } from '../rewards/index.js';
@@ -57,13 +58,6 @@ export interface EvalResult {
   readonly records: ProblemRecord[];
 }
 
-/**
- * The completion after the template's `<think>\n`, in R1's layout (the engine's parser drops the
- * newlines around the tags); a sample cut off inside its reasoning has no closing tag.
- */
-function completionText(c: Completion): string {
-  return c.truncatedReasoning ? c.reasoning : `${c.reasoning.trim()}\n</think>\n\n${c.content.trim()}`;
-}
 
 export async function evaluate(engine: Engine, items: readonly EvalItem[], options: EvalOptions = {}): Promise<EvalResult> {
   const k = options.k ?? 4, chunk = options.chunk ?? 16, maxTokens = options.maxTokens ?? 1024;

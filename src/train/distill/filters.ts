@@ -5,6 +5,7 @@
 // pure function of the completion and returns why it failed, so a run can report what it threw away.
 
 import type { Completion } from '../../engine/index.js';
+import { completionText } from '../../engine/index.js';
 import { accuracyReward, languageConsistencyReward } from '../../rewards/index.js';
 import type { ConsistencyLanguage, VerifyOptions } from '../../rewards/index.js';
 
@@ -36,13 +37,9 @@ export interface TraceVerdict {
   readonly languageShare?: number;
 }
 
-/**
- * The assistant turn in R1's format, `<think>\n…\n</think>\n\nanswer` (DESIGN.md), from the engine's
- * reasoning and content (its parser drops the newlines around the tags, and a remote engine returns
- * only these two texts).
- */
-export function traceText(c: Pick<Completion, 'reasoning' | 'content'>): string {
-  return `<think>\n${c.reasoning.trim()}\n</think>\n\n${c.content.trim()}`;
+/** The assistant turn in R1's format, `<think>\n…\n</think>\n\nanswer`, as SFT data holds it. */
+export function traceText(c: Pick<Completion, 'reasoning' | 'content' | 'truncatedReasoning'>): string {
+  return completionText(c, { openTag: true });
 }
 
 /** Judges one teacher completion against its problem's gold answer. */
