@@ -1,7 +1,8 @@
-// Seeded random numbers for code above the tensor layer that must be reproducible (procedural tasks,
-// data shuffles): xoshiro128** seeded through splitmix32, the same idea as src/tensor's Rng, which the
-// layers above util may not import. A (seed, stream) pair picks the generator, so two streams of one
-// seed (a train and a held-out split, say) draw independent sequences.
+// Named random streams for reproducible generation (procedural tasks): a (seed, stream) pair picks an
+// Rng (rng.ts), so two streams of one seed (a train and a held-out split, say) draw independent
+// sequences; with the draws such generators need (integers in a range, picks, shuffles).
+
+import { Rng } from './rng.js';
 
 /** FNV-1a, 32 bits: a stable number for a text (stream names, canonical keys). */
 export function hashText(text: string): number {
@@ -14,40 +15,17 @@ export function hashText(text: string): number {
 }
 
 export class SeededRandom {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  private readonly rng: Rng;
 
   /** `seed` a 32-bit integer; `stream` any text naming an independent sequence for that seed. */
   constructor(seed: number, stream = '') {
     if (!Number.isSafeInteger(seed)) throw new Error(`SeededRandom: the seed must be an integer, got ${seed}`);
-    // splitmix32 over the seed and the stream's hash fills the four state words (never all zero).
-    let x = (seed ^ Math.imul(hashText(stream), 0x9e3779b1)) >>> 0;
-    const split = (): number => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = split();
-    this.s1 = split();
-    this.s2 = split();
-    this.s3 = split() | 1;
+    this.rng = new Rng((seed ^ Math.imul(hashText(stream), 0x9e3779b1)) >>> 0);
   }
 
-  /** A uniform 32-bit unsigned integer (xoshiro128**). */
+  /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    return this.rng.nextU32();
   }
 
   /** Uniform in [0, 1). */
@@ -81,8 +59,4 @@ export class SeededRandom {
     }
     return out;
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
