@@ -77,17 +77,8 @@ export class KVCache {
     this.checkRoom(slots, steps);
     let end = 0;
     for (const slot of slots) end = Math.max(end, this.lengths[slot]! + steps);
-    const first = slots[0]!;
-    const start = this.lengths[first]!;
-    // Consecutive slots at one position (the usual case: a batch decoding in step) take one copy.
-    const inStep = slots.every((s, r) => s === first + r && this.lengths[s] === start);
+    // Every row continues its own slot at its own position: one scatter per buffer writes them all.
     T.noGrad(() => {
-      if (inStep) {
-        writeRows(layer.k, first, k, start);
-        if (layer.v && v) writeRows(layer.v, first, v, start);
-        return;
-      }
-      // Rows at their own positions: one scatter per buffer instead of a copy per row.
       const at = this.entryRows(slots, layer.shape.heads, steps);
       scatterRows(layer.k, at, k);
       if (layer.v && v) scatterRows(layer.v, at, v);
@@ -143,11 +134,4 @@ function scatterRows(buffer: Tensor, at: Int32Array, entries: Tensor): void {
   T.indexCopyInto(flat, 0, at, src);
   flat.dispose();
   src.dispose();
-}
-
-/** buffer[slot : slot+R, :, start : start+T, :] = rows (R rows of T new entries). */
-function writeRows(buffer: Tensor, slot: number, rows: Tensor, start: number): void {
-  const dst = T.slice(T.slice(buffer, 0, slot, slot + rows.shape[0]!), 2, start, start + rows.shape[2]!);
-  T.assign(dst, rows);
-  dst.dispose();
 }

@@ -6,8 +6,8 @@ import type { SamplingParams } from '../../generate/index.js';
 import type { ScheduleKind } from '../../nn/index.js';
 import type { AdvantageOptions } from './advantages.js';
 import { DEFAULT_ADVANTAGE_OPTIONS } from './advantages.js';
-import type { LossAggregation } from './loss.js';
-import { AGGREGATIONS } from './loss.js';
+import type { GrpoLossOptions } from './loss.js';
+import { AGGREGATIONS, DEFAULT_LOSS_OPTIONS } from './loss.js';
 
 export interface GrpoOptions {
   /** GRPO steps: each is one rollout batch, then `iterations × miniBatches` optimizer steps. */
@@ -27,14 +27,7 @@ export interface GrpoOptions {
   readonly miniBatches: number;
   /** Rows per forward/backward (gradient accumulation inside a mini-batch); 0 = the whole mini-batch. */
   readonly microBatchRows: number;
-  readonly loss: {
-    readonly epsilonLow: number;
-    readonly epsilonHigh: number;
-    readonly beta: number;
-    readonly aggregation: LossAggregation;
-    readonly maxLength?: number;
-    readonly logRatioClamp: number;
-  };
+  readonly loss: GrpoLossOptions;
   readonly advantages: AdvantageOptions;
   /** DAPO dynamic sampling: drop groups whose rewards are all equal. */
   readonly dynamicSampling: boolean;
@@ -78,7 +71,8 @@ export const GRPO_DEFAULTS: GrpoOptions = {
   iterations: 1,
   miniBatches: 1,
   microBatchRows: 0,
-  loss: { epsilonLow: 0.2, epsilonHigh: 0.28, beta: 0, aggregation: 'token-mean', logRatioClamp: 20 },
+  // DAPO's clip-higher upper range; the rest as the loss's own defaults.
+  loss: { ...DEFAULT_LOSS_OPTIONS, epsilonHigh: 0.28 },
   advantages: DEFAULT_ADVANTAGE_OPTIONS,
   dynamicSampling: false,
   maskTruncated: false,
