@@ -12,6 +12,7 @@ import { formatLogits, logits } from './logits.js';
 import { isPercentMode, negativeAnswersAsPositionals, verifyJsonlCommand, verifyPairCommand } from './verify.js';
 import { TASKS_USAGE, tasksCommand } from './tasks.js';
 import { TRAIN_USAGE, trainCommand } from './train.js';
+import { RECIPE_USAGE, recipeCommand } from './recipe.js';
 
 interface Command {
   readonly summary: string;
@@ -45,7 +46,7 @@ const commands: Record<string, Command> = {
   },
   inspect: {
     summary: 'print a model config summary and its parameter counts',
-    usage: 'r1ts inspect <preset | config.json | model folder> [--json]\n\n  --json   machine-readable output\n\nPresets: deepseek-r1, deepseek-v3, the six R1 distilled models, tiny-moe, small-moe, tiny-qwen2, tiny-llama.',
+    usage: 'r1ts inspect <preset | config.json | model folder> [--json]\n\n  --json   machine-readable output\n\nPresets: deepseek-r1, deepseek-v3, the six R1 distilled models, tiny-moe, small-moe, small-qwen2, tiny-qwen2, tiny-llama.',
     run: (args) => {
       const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
       if (positionals.length !== 1) throw new UsageError('inspect takes one model: a preset name, a config.json or a model folder');
@@ -123,6 +124,11 @@ const commands: Record<string, Command> = {
     summary: 'write procedurally generated reasoning problems (arithmetic, countdown, linear) as JSONL',
     usage: TASKS_USAGE,
     run: (args) => tasksCommand(args),
+  },
+  recipe: {
+    summary: 'run the R1 recipe in miniature: cold start, GRPO, distillation vs RL, evaluation and a report',
+    usage: RECIPE_USAGE,
+    run: (args) => recipeCommand(args),
   },
   train: {
     summary: 'train a model: sft (supervised fine-tuning), distill (teacher traces → student) or grpo (RL)',

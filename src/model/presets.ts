@@ -137,6 +137,12 @@ const presets = {
     n_group: 4, topk_group: 2, first_k_dense_replace: 1,
     q_lora_rank: 128, kv_lora_rank: 64, qk_nope_head_dim: 32, qk_rope_head_dim: 16, v_head_dim: 32,
   },
+  // The dense student of small-moe: ≈6M parameters, about 4× fewer than small-moe and about as many as
+  // small-moe activates per token (as R1's 32B Qwen student stands to V3's 671B total, 37B active).
+  'small-qwen2': qwen({
+    vocab_size: TINY_VOCAB_SIZE, hidden_size: 256, intermediate_size: 768, num_hidden_layers: 8,
+    num_attention_heads: 8, num_key_value_heads: 4, max_position_embeddings: 2048, bos_token_id: 0, eos_token_id: 1,
+  }),
   // Dense students ≈0.44M parameters, about 4× smaller than tiny-moe (embedding included).
   'tiny-qwen2': qwen({
     vocab_size: TINY_VOCAB_SIZE, hidden_size: 64, intermediate_size: 256, num_hidden_layers: 5,

@@ -9,7 +9,7 @@ import { extractAnswer } from './extract.js';
 import type { ExtractOptions } from './extract.js';
 import { verifyAnswer } from './verify.js';
 import type { VerifyOptions } from './verify.js';
-import type { RewardResult, RewardSample } from './types.js';
+import type { RewardResult, RewardSample, SyncRewardFn } from './types.js';
 
 export interface AccuracyOptions {
   /** The prompt already opened the think block: with no `</think>` the completion holds no answer. */
@@ -23,7 +23,7 @@ export interface AccuracyOptions {
  * 1 / 0 by the verifier, null without a gold answer; details carry the extracted answer, its source and
  * the verdict. Example: `accuracyReward()('<think>\n…\n</think>\n\n\\boxed{\\frac12}', { answer: '0.5' }).reward === 1`.
  */
-export function accuracyReward(options: AccuracyOptions = {}): (completion: string, sample: RewardSample) => RewardResult {
+export function accuracyReward(options: AccuracyOptions = {}): SyncRewardFn {
   const extractOptions: ExtractOptions = { ...options.extract, reasoningOpened: options.reasoningOpened ?? false };
   return (completion, sample) => {
     const gold = sample.answer;

@@ -3,7 +3,7 @@
 // functions built on it and on the text's format; combineRewards weighs them; the code reward runs
 // Python in a sandbox.
 
-export type { RewardFn, RewardResult, RewardSample } from './types.js';
+export type { RewardFn, RewardResult, RewardSample, SyncRewardFn } from './types.js';
 
 export { answerRegion, extractAnswer } from './extract.js';
 export type { AnswerSource, ExtractedAnswer, ExtractOptions } from './extract.js';

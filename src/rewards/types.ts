@@ -23,3 +23,6 @@ export interface RewardResult {
 }
 
 export type RewardFn = (completion: string, sample: RewardSample) => RewardResult | Promise<RewardResult>;
+
+/** A reward that answers at once (every rule-based check here does): usable where a caller cannot wait. */
+export type SyncRewardFn = (completion: string, sample: RewardSample) => RewardResult;

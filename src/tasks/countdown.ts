@@ -11,7 +11,7 @@
 // Targets are whole numbers from 10 to 999 that are not among the given numbers.
 
 import { extractAnswer } from '../rewards/index.js';
-import type { RewardFn, RewardResult, RewardSample } from '../rewards/index.js';
+import type { RewardResult, RewardSample, SyncRewardFn } from '../rewards/index.js';
 import type { SeededRandom } from '../util/index.js';
 import type { BinaryOp, Expr } from './expression.js';
 import { evaluateExpression, ExpressionError, formatExpression, literals, OP_SYMBOL, parseExpression } from './expression.js';
@@ -95,7 +95,7 @@ function isWholeList(v: unknown): v is number[] {
  * sample lacks `numbers` or `target`. "expr = target" is accepted too. Example: for numbers [3, 4, 25]
  * and target 88, '<think>…</think>\n\\boxed{(25 - 3) × 4}' scores 1 and '\\boxed{25 × 4 - 3 - 3}' 0.
  */
-export function countdownReward(options: CountdownOptions = {}): RewardFn {
+export function countdownReward(options: CountdownOptions = {}): SyncRewardFn {
   return (completion: string, sample: RewardSample): RewardResult => {
     const { numbers, target } = sample;
     if (!isWholeList(numbers) || !Number.isSafeInteger(target)) {

@@ -4,7 +4,7 @@
 // treated as a plain gold-answer problem.
 
 import { accuracyReward } from '../rewards/index.js';
-import type { RewardFn } from '../rewards/index.js';
+import type { SyncRewardFn } from '../rewards/index.js';
 import { countdownReward } from './countdown.js';
 
 export interface TaskRewardOptions {
@@ -13,9 +13,9 @@ export interface TaskRewardOptions {
 }
 
 /** Dispatches on sample.family: countdown → countdownReward; anything else → accuracyReward. */
-export function taskReward(options: TaskRewardOptions = {}): RewardFn {
+export function taskReward(options: TaskRewardOptions = {}): SyncRewardFn {
   const reasoningOpened = options.reasoningOpened ?? false;
-  const byFamily: Readonly<Record<string, RewardFn>> = { countdown: countdownReward({ reasoningOpened }) };
+  const byFamily: Readonly<Record<string, SyncRewardFn>> = { countdown: countdownReward({ reasoningOpened }) };
   const fallback = accuracyReward({ reasoningOpened });
   return (completion, sample) => (typeof sample.family === 'string' ? byFamily[sample.family] : undefined)?.(completion, sample) ?? fallback(completion, sample);
 }

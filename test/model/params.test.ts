@@ -76,6 +76,11 @@ test('tiny and small presets fall in their size ranges', () => {
     const ratio = tiny.total / countParams(getPreset(student)).total;
     assert.ok(ratio >= 3 && ratio <= 5, `${student} is ${ratio.toFixed(2)}× smaller than tiny-moe`);
   }
+  // small-moe's dense student: about 4× fewer parameters, about as many as small-moe activates.
+  const smallStudent = countParams(getPreset('small-qwen2'));
+  const ratio = small.total / smallStudent.total;
+  assert.ok(ratio >= 3 && ratio <= 5, `small-qwen2 is ${ratio.toFixed(2)}× smaller than small-moe`);
+  assert.ok(Math.abs(smallStudent.total / small.activated - 1) < 0.5, `small-qwen2 ${smallStudent.total} vs small-moe active ${small.activated}`);
 });
 
 test('MTP layers count separately and follow num_nextn_predict_layers', () => {

@@ -77,10 +77,18 @@ test('arithmetic: answers equal an independent BigInt evaluation, and a wrong an
       assert.equal((reward(wrong, task) as { reward: number }).reward, 0);
     }
   }
-  // The teacher's steps follow precedence: × before + even when the + comes first.
-  const [t] = generateTasks({ family: 'arithmetic', count: 1, seed: 3, difficulty: 3 });
-  const steps = t!.solution.split('\n').slice(1, -1);
-  assert.ok(steps.every((s) => /^-?\d+ [-+×÷] \d+ = -?\d+$/.test(s)), steps.join('\n'));
+  // The teacher restates the expression, then alternates one fact and the expression it leaves; the
+  // last fact's value is the answer, and × and ÷ go before + and - even when a + comes first.
+  for (const t of generateTasks({ family: 'arithmetic', count: 20, seed: 3, difficulty: 2 })) {
+    if (t.family !== 'arithmetic') continue;
+    const lines = t.solution.split('\n').slice(0, -1);
+    assert.equal(lines[0], t.expression);
+    const facts = lines.slice(1).filter((_, i) => i % 2 === 0), rewrites = lines.slice(1).filter((_, i) => i % 2 === 1);
+    assert.ok(facts.every((s) => /^-?\d+ [-+×÷] \d+ = -?\d+$/.test(s)), t.solution);
+    assert.ok(rewrites.every((s) => s.startsWith('= ')) && rewrites.length === facts.length - 1, t.solution);
+    assert.equal(facts.at(-1)!.split(' = ')[1], t.answer);
+    if (/[×÷]/.test(t.expression)) assert.match(facts[0]!, / [×÷] /, t.solution);
+  }
 });
 
 test('linear: substituting the answer satisfies the equation exactly; answer ± 1 does not', () => {

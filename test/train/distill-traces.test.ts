@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { Completion, Engine, GenerateRequest } from '../../src/engine/index.js';
 import { judgeTrace } from '../../src/train/distill/filters.js';
 import { collectTraces } from '../../src/train/distill/traces.js';
+import { countdownReward } from '../../src/tasks/index.js';
 
 function completion(reasoning: string, content: string, extra: Partial<Completion> = {}): Completion {
   return {
@@ -16,7 +17,7 @@ function completion(reasoning: string, content: string, extra: Partial<Completio
 
 test('judgeTrace keeps verified, closed, one-language traces and names the first failed check', () => {
   const good = completion('Add 2 and 3 to get 5.\n', '\n\nThe answer is \\boxed{5}.');
-  assert.deepEqual(judgeTrace(good, '5'), { keep: true, rejection: null, answer: '5', languageShare: 1 });
+  assert.deepEqual(judgeTrace(good, { answer: '5' }), { keep: true, rejection: null, answer: '5', languageShare: 1 });
   const cases: [Completion, string | undefined, string][] = [
     [completion('Add 2 and 3', '', { finishReason: 'length', truncatedReasoning: true }), '5', 'truncated'],
     [completion('Add 2 and 3 to get 5 \\boxed{5}', '', { truncatedReasoning: true }), '5', 'unclosed-think'],
@@ -24,13 +25,13 @@ test('judgeTrace keeps verified, closed, one-language traces and names the first
     [good, undefined, 'no-gold'],
     [completion('先把 2 和 3 相加得到 5 then check.\n', '\\boxed{5}'), '5', 'language-mixing'],
   ];
-  for (const [c, gold, why] of cases) assert.equal(judgeTrace(c, gold).rejection, why, `${c.reasoning} / ${gold}`);
-  assert.equal(judgeTrace(good, '5', { maxTokens: 19 }).rejection, 'too-long');
-  assert.equal(judgeTrace(good, '5', { minTokens: 21 }).rejection, 'too-short');
+  for (const [c, gold, why] of cases) assert.equal(judgeTrace(c, { answer: gold }).rejection, why, `${c.reasoning} / ${gold}`);
+  assert.equal(judgeTrace(good, { answer: '5' }, { maxTokens: 19 }).rejection, 'too-long');
+  assert.equal(judgeTrace(good, { answer: '5' }, { minTokens: 21 }).rejection, 'too-short');
   // The language check can be turned off, or aimed at another language.
   const mixed = completion('先把 2 和 3 相加得到 5 then check.\n', '\\boxed{5}');
-  assert.equal(judgeTrace(mixed, '5', { language: null }).keep, true);
-  assert.equal(judgeTrace(completion('先把二和三相加得到五。\n', '\\boxed{5}'), '5', { language: 'zh' }).keep, true);
+  assert.equal(judgeTrace(mixed, { answer: '5' }, { language: null }).keep, true);
+  assert.equal(judgeTrace(completion('先把二和三相加得到五。\n', '\\boxed{5}'), { answer: '5' }, { language: 'zh' }).keep, true);
 });
 
 /** A teacher that answers request r's sample s with script[r][s] and records what it was asked. */
@@ -80,4 +81,14 @@ test('collectTraces asks with R1 sampling, keeps distinct verified traces per pr
 
 test('collectTraces refuses bad options with the option named', async () => {
   await assert.rejects(collectTraces(new ScriptedTeacher([]), [], { samplesPerProblem: 0 }), /samplesPerProblem must be a positive integer/);
+});
+
+test('judgeTrace with a `correct` check judges by the problem, not by the gold answer (Countdown)', () => {
+  const task = { answer: '3 × 4 + 2', numbers: [2, 3, 4], target: 14, family: 'countdown' };
+  // 7 × 2 is 14, so the verifier against the gold expression keeps it, but 7 is not one of the numbers.
+  const cheat = completion('7 × 2 = 14', '\\boxed{7 × 2}');
+  assert.equal(judgeTrace(cheat, task).keep, true);
+  assert.equal(judgeTrace(cheat, task, { correct: countdownReward() }).rejection, 'wrong-answer');
+  const other = completion('4 × 3 = 12, 12 + 2 = 14', '\\boxed{2 + 4 × 3}');
+  assert.deepEqual([judgeTrace(other, task, { correct: countdownReward() }).keep], [true]);
 });

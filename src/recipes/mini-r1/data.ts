@@ -1,6 +1,8 @@
-// The recipe's problems and what is made of them: seeded train problems (the cold-start levels, equal
-// shares per level) and held-out problems per family, the tokenizer corpus, the SFT conversations (the
-// teacher's worked solutions in R1 format) and the evaluation items.
+// The recipe's problems and what is made of them: seeded problem sets (cold-start and distillation
+// problems at the SFT levels, where the teacher's traces verify most often; GRPO and held-out problems
+// at the GRPO levels, which add harder ones), the
+// tokenizer corpus, the SFT conversations (the teacher's worked solutions in R1 format) and the
+// evaluation items.
 
 import type { EvalItem } from '../../eval/index.js';
 import type { Difficulty, FamilyName, Task } from '../../tasks/index.js';
@@ -10,27 +12,41 @@ import { sftExample } from '../../train/sft/index.js';
 import type { SftExample } from '../../train/sft/index.js';
 
 export interface ProblemSets {
-  readonly train: readonly Task[];
-  /** Held-out problems by family (never in train: generateTasks keeps the splits disjoint). */
+  /** Cold-start problems (with the teacher's worked solutions). */
+  readonly sft: readonly Task[];
+  /** GRPO prompts (held-in, harder on average than the cold start's). */
+  readonly grpo: readonly Task[];
+  /** Prompts the GRPO model writes distillation traces for. */
+  readonly distill: readonly Task[];
+  /** Held-out problems by family (never in a training split: generateTasks keeps the splits disjoint). */
   readonly heldout: Readonly<Partial<Record<FamilyName, readonly Task[]>>>;
 }
 
-/** `perFamily` train problems per family, split evenly over `levels`, and `heldoutPerFamily` held-out ones. */
-export function problemSets(families: readonly FamilyName[], levels: readonly Difficulty[], perFamily: number, heldoutPerFamily: number, seed: number): ProblemSets {
-  const train: Task[] = [];
+export interface ProblemCounts {
+  readonly sftPerFamily: number;
+  readonly grpoPerFamily: number;
+  readonly distillPerFamily: number;
+  readonly heldoutPerFamily: number;
+}
+
+/** `count` problems of a family split evenly over `levels` (the first levels take the remainder). */
+function spread(family: FamilyName, levels: readonly Difficulty[], count: number, seed: number, split: 'train' | 'heldout'): Task[] {
+  return levels.flatMap((difficulty, i) => {
+    const n = Math.floor(count / levels.length) + (i < count % levels.length ? 1 : 0);
+    return generateTasks({ family, count: n, seed, difficulty, split });
+  });
+}
+
+export function problemSets(families: readonly FamilyName[], sftLevels: readonly Difficulty[], grpoLevels: readonly Difficulty[], counts: ProblemCounts, seed: number): ProblemSets {
   const heldout: Partial<Record<FamilyName, readonly Task[]>> = {};
-  for (const family of families) {
-    levels.forEach((difficulty, i) => {
-      const count = Math.floor(perFamily / levels.length) + (i < perFamily % levels.length ? 1 : 0);
-      train.push(...generateTasks({ family, count, seed, difficulty, split: 'train' }));
-    });
-    // Held-out problems at the same levels as the cold-start data, so the two measure one skill.
-    heldout[family] = levels.flatMap((difficulty, i) => {
-      const count = Math.floor(heldoutPerFamily / levels.length) + (i < heldoutPerFamily % levels.length ? 1 : 0);
-      return generateTasks({ family, count, seed, difficulty, split: 'heldout' });
-    });
-  }
-  return { train, heldout };
+  for (const family of families) heldout[family] = spread(family, grpoLevels, counts.heldoutPerFamily, seed, 'heldout');
+  // Other seeds for the GRPO and distillation prompts, so that they are not the cold start's first problems.
+  return {
+    sft: families.flatMap((f) => spread(f, sftLevels, counts.sftPerFamily, seed, 'train')),
+    grpo: families.flatMap((f) => spread(f, grpoLevels, counts.grpoPerFamily, seed + 1, 'train')),
+    distill: families.flatMap((f) => spread(f, sftLevels, counts.distillPerFamily, seed + 2, 'train')),
+    heldout,
+  };
 }
 
 /** The text a byte-level BPE is trained on: prompts as the template shows them and the teacher's solutions. */

@@ -23,6 +23,8 @@ export interface DistillOptions {
   readonly sft: Omit<SftOptions, 'data' | 'loss'>;
   /** Logit-level distillation from a local teacher model sharing the student's vocabulary. */
   readonly kd?: KdLossOptions & { readonly teacherModel: CausalLM };
+  /** Examples trained on alongside the traces (R1 mixed its cold-start data into the SFT set). */
+  readonly extra?: readonly SftExample[];
 }
 
 export interface DistillResult {
@@ -51,10 +53,10 @@ export async function distill(o: DistillOptions): Promise<DistillResult> {
       writeFileSync(join(runDir, 'traces-report.json'), JSON.stringify(counts, null, 2) + '\n');
     }
   }
-  if (traces.length === 0) {
+  if (traces.length === 0 && (o.extra ?? []).length === 0) {
     throw new RangeError('distill: the teacher produced no trace that passed rejection sampling; give it more samples per problem, more tokens, or easier problems');
   }
-  const data: SftExample[] = traces.map((t, i) => sftExample({ messages: t.messages }, `trace ${i + 1}`));
+  const data: SftExample[] = [...traces.map((t, i) => sftExample({ messages: t.messages }, `trace ${i + 1}`)), ...(o.extra ?? [])];
   const loss = o.kd ? distillationLoss(o.kd.teacherModel, o.kd) : undefined;
   const sft = await trainSft({ ...o.sft, data, ...(loss ? { loss } : {}) });
   return { traces: report, examples: data.length, sft };

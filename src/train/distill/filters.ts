@@ -7,7 +7,7 @@
 import type { Completion } from '../../engine/index.js';
 import { completionText } from '../../engine/index.js';
 import { accuracyReward, languageConsistencyReward } from '../../rewards/index.js';
-import type { ConsistencyLanguage, VerifyOptions } from '../../rewards/index.js';
+import type { ConsistencyLanguage, RewardSample, SyncRewardFn, VerifyOptions } from '../../rewards/index.js';
 
 export interface TraceFilterOptions {
   /** Language the thinking must be written in, and the share of its words that must be (default en, 0.95). */
@@ -17,9 +17,14 @@ export interface TraceFilterOptions {
   readonly minTokens?: number;
   readonly maxTokens?: number;
   readonly verify?: VerifyOptions;
+  /**
+   * Judges the answer instead of the verifier against `sample.answer` (1 = right), for problems with
+   * more than one right answer, such as Countdown, where the expression itself is checked.
+   */
+  readonly correct?: SyncRewardFn;
 }
 
-export const TRACE_FILTER_DEFAULTS: Required<Omit<TraceFilterOptions, 'verify'>> = {
+export const TRACE_FILTER_DEFAULTS: Required<Omit<TraceFilterOptions, 'verify' | 'correct'>> = {
   language: 'en',
   minLanguageShare: 0.95,
   minTokens: 1,
@@ -42,15 +47,15 @@ export function traceText(c: Pick<Completion, 'reasoning' | 'content' | 'truncat
   return completionText(c, { openTag: true });
 }
 
-/** Judges one teacher completion against its problem's gold answer. */
-export function judgeTrace(c: Completion, gold: string | undefined, options: TraceFilterOptions = {}): TraceVerdict {
+/** Judges one teacher completion against its problem: the gold answer, and whatever fields `options.correct` reads. */
+export function judgeTrace(c: Completion, sample: RewardSample, options: TraceFilterOptions = {}): TraceVerdict {
   const o = { ...TRACE_FILTER_DEFAULTS, ...options };
   if (c.finishReason !== 'stop') return { keep: false, rejection: 'truncated' };
   if (c.truncatedReasoning) return { keep: false, rejection: 'unclosed-think' };
   if (c.tokens.length < o.minTokens) return { keep: false, rejection: 'too-short' };
   if (c.tokens.length > o.maxTokens) return { keep: false, rejection: 'too-long' };
   const text = traceText(c);
-  const accuracy = accuracyReward({ verify: options.verify })(text, { answer: gold });
+  const accuracy = (options.correct ?? accuracyReward({ verify: options.verify }))(text, sample);
   const answer = typeof accuracy.details.answer === 'string' ? accuracy.details.answer : undefined;
   if (accuracy.reward === null) return { keep: false, rejection: 'no-gold' };
   if (accuracy.reward < 1) return { keep: false, rejection: 'wrong-answer', answer };

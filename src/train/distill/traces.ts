@@ -6,6 +6,7 @@
 
 import type { Completion, Engine, GenerateRequest } from '../../engine/index.js';
 import type { SamplingParams } from '../../generate/index.js';
+import type { RewardSample } from '../../rewards/index.js';
 import type { Rejection, TraceFilterOptions } from './filters.js';
 import { judgeTrace, traceText } from './filters.js';
 
@@ -13,6 +14,8 @@ export interface Problem {
   readonly problem: string;
   readonly answer: string;
   readonly id?: string;
+  /** Further fields the filters' `correct` check reads (a Countdown problem's numbers and target). */
+  readonly sample?: RewardSample;
 }
 
 export interface TraceOptions {
@@ -69,7 +72,7 @@ export async function collectTraces(engine: Engine, problems: readonly Problem[]
     chunk.forEach((p, r) => {
       const seen = new Set<string>();
       for (const c of byRequest.get(r) ?? []) {
-        const verdict = judgeTrace(c, p.answer, o.filters);
+        const verdict = judgeTrace(c, { ...p.sample, answer: p.answer }, o.filters);
         if (!verdict.keep) {
           rejected[verdict.rejection!]++;
           continue;
