@@ -5,6 +5,10 @@
 #include <mutex>
 #include <unordered_map>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "fast_math.h"
 #include "half.h"
 #include "kernel_util.h"
@@ -357,6 +361,15 @@ Napi::Value FloatToHalf(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitMemory(Napi::Env env, Napi::Object exports) {
+#ifdef __GLIBC__
+  // glibc raises its mmap threshold to the size of each large block freed (up to 32 MiB), after which
+  // blocks of that size come from the heap and are never given back: with the varying shapes of GRPO
+  // steps, freed activations fragmented the heap until a run was killed for memory (24 GiB after 150
+  // steps; measured, with live tensors constant). A fixed threshold keeps large blocks mmapped, so a
+  // free returns them to the system; repeated shapes are served by the pool without new mappings.
+  // A threshold set in the environment (MALLOC_MMAP_THRESHOLD_) is left as the user chose it.
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
   exports.Set("allocFloat", Napi::Function::New(env, AllocFloat, "allocFloat"));
   exports.Set("free", Napi::Function::New(env, Free, "free"));
   exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
