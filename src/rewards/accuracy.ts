@@ -9,7 +9,7 @@ import { extractAnswer } from './extract.js';
 import type { ExtractOptions } from './extract.js';
 import { verifyAnswer } from './verify.js';
 import type { VerifyOptions } from './verify.js';
-import type { RewardResult, RewardSample, SyncRewardFn } from './types.js';
+import type { SyncRewardFn } from './types.js';
 
 export interface AccuracyOptions {
   /** The prompt already opened the think block: with no `</think>` the completion holds no answer. */

@@ -8,9 +8,9 @@
 // (measured: a tiny model trained on bare facts copied the wrong numbers); nothing else is said.
 //
 // Levels: 1 — 3 operations, numbers 1–9, factors 2–9, every intermediate result within ±100, no parentheses;
-//         2 — 4–5 operations, numbers 1–20, factors 2–9, results within ±1000, no parentheses;
-//         3 — 5–6 operations, numbers 1–50, factors 2–12, one or two parenthesised sums or differences
-//             (each counts as one of the operations).
+//         2 — 4–5 operations, the same numbers and facts as level 1: only the chains are longer;
+//         3 — 5–6 operations, numbers 1–20, factors 2–9, results within ±1000, one or two parenthesised
+//             sums or differences (each counts as one of the operations).
 
 import type { SeededRandom } from '../util/index.js';
 import { accuracyReward } from '../rewards/index.js';
@@ -32,8 +32,8 @@ interface Level {
 
 const LEVELS: Readonly<Record<Difficulty, Level>> = {
   1: { ops: [3, 3], maxNumber: 9, maxFactor: 9, groups: [0, 0], limit: 100 },
-  2: { ops: [4, 5], maxNumber: 20, maxFactor: 9, groups: [0, 0], limit: 1000 },
-  3: { ops: [5, 6], maxNumber: 50, maxFactor: 12, groups: [1, 2], limit: 5000 },
+  2: { ops: [4, 5], maxNumber: 9, maxFactor: 9, groups: [0, 0], limit: 100 },
+  3: { ops: [5, 6], maxNumber: 20, maxFactor: 9, groups: [1, 2], limit: 1000 },
 };
 
 const PRODUCT_OPS: readonly Op[] = ['×', '÷'];
@@ -151,8 +151,8 @@ export const arithmeticFamily: TaskFamily = {
   summary: 'multi-step integer arithmetic with precedence (+ - × and exact ÷; parentheses at level 3)',
   levels: {
     1: '3 operations, numbers up to 9, no parentheses',
-    2: '4–5 operations, numbers up to 20, no parentheses',
-    3: '5–6 operations, numbers up to 50, one or two parenthesised groups',
+    2: '4–5 operations, numbers up to 9, no parentheses',
+    3: '5–6 operations, numbers up to 20, one or two parenthesised groups',
   },
   draft,
   key: (task) => `arithmetic:${(task as ArithmeticDraft).expression}`,

@@ -116,3 +116,20 @@ test('logits refuses bad input with a message and no stack trace', () => {
   assert.match(nowhere.err, /no such model folder, and not a preset name/);
   for (const r of [missing, bad, range, nowhere]) assert.doesNotMatch(r.err, /\n +at /);
 });
+
+test('recipe: --help, and bad options say what was wrong without a stack trace', () => {
+  const help = r1ts(['recipe', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /Usage: r1ts recipe \[mini-r1\] \[--quick\]/);
+  for (const [args, why] of [
+    [['recipe', 'mini-r2'], /the only recipe is mini-r1/],
+    [['recipe', '--families', 'arithmetic,poetry'], /--families takes some of arithmetic, countdown, linear/],
+    [['recipe', '--seed', '-1'], /--seed/],
+    [['recipe', '--fast'], /Unknown option '--fast'/],
+  ] as const) {
+    const r = r1ts([...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, why);
+    assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+  }
+});

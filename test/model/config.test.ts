@@ -22,7 +22,7 @@ function rejects(json: unknown, field: string, message: string): void {
 }
 
 test('every preset round-trips through JSON unchanged', () => {
-  assert.equal(PRESET_NAMES.length, 12);
+  assert.equal(PRESET_NAMES.length, 13);
   for (const name of PRESET_NAMES) {
     const cfg = getPreset(name);
     const again = parseConfig(JSON.parse(JSON.stringify(cfg)));

@@ -20,6 +20,8 @@ export interface GrpoStageSettings {
   readonly groupSize: number;
   readonly lr: number;
   readonly temperature: number;
+  /** Nucleus sampling of the rollouts (the evaluation's top-p keeps them alike); undefined = none. */
+  readonly topP?: number;
   readonly maxTokens: number;
   readonly seed: number;
   readonly progress: boolean;
@@ -47,7 +49,7 @@ export async function grpoStage(dir: string, policy: CausalLM, tokenizer: Tokeni
     policy, tokenizer, engine, tasks: grpoTasks(tasks), reward: recipeReward(), runDir: dir, tokenizerDir,
     options: {
       steps: s.steps, promptsPerStep: s.promptsPerStep, groupSize: s.groupSize, maxTokens: s.maxTokens,
-      sampling: { temperature: s.temperature }, optimizer: { lr: s.lr }, loss: { beta: 0.04 },
+      sampling: { temperature: s.temperature, ...(s.topP !== undefined ? { topP: s.topP } : {}) }, optimizer: { lr: s.lr }, loss: { beta: 0.04 },
       seed: s.seed, progress: s.progress, checkpointEvery: Math.max(1, Math.ceil(s.steps / 4)),
     },
   });

@@ -77,7 +77,9 @@ export async function runMiniR1(options: MiniR1Options): Promise<MiniR1Result> {
   const tok = await timings.time('tokenizer', async () => tokenizerStage(o.runDir, () => tokenizerCorpus([...problems.sft, ...problems.grpo]), o.vocabSize));
   const evalSettings = { k: o.evalK, maxTokens: o.maxTokens, temperature: o.temperature, topP: o.topP, seed: o.seed, progress: o.progress };
   const sftSettings = { seed: o.seed, batchSize: o.batchSize, warmupSteps: o.warmupSteps, progress: o.progress };
-  const grpoSettings = { promptsPerStep: o.grpoPromptsPerStep, groupSize: o.grpoGroupSize, temperature: o.grpoTemperature, maxTokens: o.maxTokens, seed: o.seed, progress: o.progress };
+  const grpoSettings = {
+    promptsPerStep: o.grpoPromptsPerStep, groupSize: o.grpoGroupSize, temperature: o.grpoTemperature, topP: o.grpoTopP, maxTokens: o.maxTokens, seed: o.seed, progress: o.progress,
+  };
   const stages: StageSummary[] = [];
   const checkpoints: Record<string, string> = {};
   const evaluated = async (stage: string, model: CausalLM, preset: string, parameters: number, seconds: number): Promise<StageEval> => {
