@@ -27,22 +27,13 @@ export const RECIPE_USAGE = [
 ].join('\n');
 
 export async function recipeCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: { quick: { type: 'boolean' }, 'run-dir': { type: 'string' }, seed: { type: 'string' }, families: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\nUsage: ${RECIPE_USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(`Usage: ${RECIPE_USAGE}`);
-    return 0;
-  }
+  // main.ts answers --help and turns parse errors into usage errors.
+  const { values, positionals } = parseArgs({
+    args,
+    options: { quick: { type: 'boolean' }, 'run-dir': { type: 'string' }, seed: { type: 'string' }, families: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
   if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== 'mini-r1')) {
     throw new UsageError(`the only recipe is mini-r1, got ${JSON.stringify(positionals.join(' '))}`);
   }

@@ -43,22 +43,13 @@ function splitFlag(text: string | undefined): Split {
 }
 
 export function tasksCommand(args: string[]): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: { count: { type: 'string' }, seed: { type: 'string' }, difficulty: { type: 'string' }, split: { type: 'string' }, out: { type: 'string' }, solutions: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\nUsage: ${TASKS_USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(`Usage: ${TASKS_USAGE}`);
-    return 0;
-  }
+  // main.ts answers --help and turns parse errors into usage errors.
+  const { values, positionals } = parseArgs({
+    args,
+    options: { count: { type: 'string' }, seed: { type: 'string' }, difficulty: { type: 'string' }, split: { type: 'string' }, out: { type: 'string' }, solutions: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
   if (positionals.length !== 1) throw new UsageError(`tasks takes one family (${FAMILY_NAMES.join(', ')}) or all, e.g. r1ts tasks arithmetic --count 10`);
   const which = positionals[0]!;
   if (which !== 'all' && !isFamilyName(which)) throw new UsageError(`unknown task family ${JSON.stringify(which)}: use ${FAMILY_NAMES.join(', ')} or all`);
