@@ -20,6 +20,8 @@ export interface GenerateOptions {
   readonly difficulty?: Difficulty | 'mixed';
   /** Default 'train'. */
   readonly split?: Split;
+  /** Return the distinct problems there are when the level runs out, instead of throwing (default false). */
+  readonly allowFewer?: boolean;
 }
 
 export const GENERATE_DEFAULTS = Object.freeze({ seed: 0, difficulty: 'mixed', split: 'train' } as const);
@@ -42,7 +44,8 @@ function checkOptions(o: GenerateOptions): void {
 
 /**
  * `count` distinct problems of the family, all from the split; the same options give the same list,
- * and a longer list starts with the shorter one. Throws when the level has too few distinct problems.
+ * and a longer list starts with the shorter one. When the level has fewer distinct problems it throws,
+ * or with `allowFewer` returns those it found.
  */
 export function generateTasks(options: GenerateOptions): Task[] {
   checkOptions(options);
@@ -55,6 +58,7 @@ export function generateTasks(options: GenerateOptions): Task[] {
   const tasks: Task[] = [];
   for (let misses = 0; tasks.length < options.count; misses++) {
     if (misses >= MAX_MISSES) {
+      if (options.allowFewer) break;
       throw new Error(`generateTasks: found only ${tasks.length} distinct ${family.name} problems for the ${split} split at difficulty ${difficulty} (${MAX_MISSES} draws in a row gave nothing new); ask for fewer or use another difficulty`);
     }
     const level = difficulty === 'mixed' ? random.pick(DIFFICULTIES) : difficulty;

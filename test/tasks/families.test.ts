@@ -154,4 +154,9 @@ test('bad options are refused with a message that names them', () => {
   assert.throws(() => generateTasks({ family: 'linear', count: 1, difficulty: 4 as Difficulty }), /difficulty must be 1, 2, 3/);
   assert.throws(() => generateTasks({ family: 'linear', count: 1, split: 'test' as 'train' }), /split must be 'train' or 'heldout'/);
   assert.throws(() => generateTasks({ family: 'countdown', count: 5000, difficulty: 1 }), /found only \d+ distinct countdown problems/);
+  // With allowFewer the list is every distinct problem there is: a longer request gives the same list.
+  const all = generateTasks({ family: 'countdown', count: 5000, difficulty: 1, allowFewer: true });
+  assert.ok(all.length > 1000 && all.length < 5000, `${all.length} problems`);
+  assert.equal(new Set(all.map((t) => t.problem)).size, all.length);
+  assert.deepEqual(generateTasks({ family: 'countdown', count: 9000, difficulty: 1, allowFewer: true }), all);
 });

@@ -29,11 +29,14 @@ export interface ProblemCounts {
   readonly heldoutPerFamily: number;
 }
 
-/** `count` problems of a family split evenly over `levels` (the first levels take the remainder). */
+/**
+ * `count` problems of a family split evenly over `levels` (the first levels take the remainder), or all
+ * there are at a level with fewer distinct problems (Countdown's level 1 has about 1,350 per split).
+ */
 function spread(family: FamilyName, levels: readonly Difficulty[], count: number, seed: number, split: 'train' | 'heldout'): Task[] {
   return levels.flatMap((difficulty, i) => {
     const n = Math.floor(count / levels.length) + (i < count % levels.length ? 1 : 0);
-    return generateTasks({ family, count: n, seed, difficulty, split });
+    return generateTasks({ family, count: n, seed, difficulty, split, allowFewer: true });
   });
 }
 
