@@ -10,7 +10,7 @@ import { completionText } from '../../engine/index.js';
 import { evaluate } from '../../eval/index.js';
 import type { FamilyName, Task } from '../../tasks/index.js';
 import { taskReward } from '../../tasks/index.js';
-import { Progress } from '../../train/run/progress.js';
+import { Progress } from '../../train/run/index.js';
 import { evalItems } from './data.js';
 
 /** One family's figures (the per-problem records stay out: the report needs only these). */

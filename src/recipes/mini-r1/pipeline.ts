@@ -15,6 +15,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { LocalEngine } from '../../engine/index.js';
 import type { CausalLM } from '../../model/index.js';
+import { latestCheckpoint } from '../../train/run/index.js';
 import { renderReport } from '../report.js';
 import type { ProblemSets } from './data.js';
 import { coldStartExamples, problemSets, tokenizerCorpus } from './data.js';
@@ -62,6 +63,16 @@ class Timings {
   total(): number {
     return Object.values(this.seconds).reduce((a, b) => a + b, 0);
   }
+  toJSON(): Readonly<Record<string, number>> {
+    return this.seconds;
+  }
+}
+
+/** The newest checkpoint of a stage that has just finished (its last step's). */
+function finalCheckpoint(dir: string): string {
+  const last = latestCheckpoint(dir);
+  if (last === null) throw new Error(`miniR1: ${dir} has no checkpoint after its stage finished; this is a bug`);
+  return last;
 }
 
 function announce(o: ResolvedMiniR1Options, text: string): void {
@@ -99,7 +110,7 @@ export async function runMiniR1(options: MiniR1Options): Promise<MiniR1Result> {
     announce(o, `GRPO of ${o.preset}: ${o.grpoSteps} steps × ${o.grpoPromptsPerStep} prompts × ${o.grpoGroupSize} samples on ${problems.grpo.length} held-in problems`);
     const grpoDir = join(o.runDir, 'grpo');
     const teacher = await timings.time('grpo', () => grpoStage(grpoDir, main, tok.tokenizer, tok.dir, problems.grpo, { ...grpoSettings, steps: o.grpoSteps, lr: o.grpoLr }));
-    checkpoints.grpo = join(grpoDir, 'checkpoints', `step-${String(o.grpoSteps).padStart(8, '0')}`);
+    checkpoints.grpo = finalCheckpoint(grpoDir);
     await evaluated('grpo', main, o.preset, cold.parameters, timings.of('cold-start') + timings.of('grpo'));
 
     announce(o, `distillation: ${o.preset} after GRPO writes traces for ${problems.distill.length} prompts; ${o.studentPreset} learns from the verified ones (${o.distillSteps} steps)`);
@@ -123,7 +134,7 @@ export async function runMiniR1(options: MiniR1Options): Promise<MiniR1Result> {
     await evaluated('student-cold-start', student.model, o.studentPreset, student.parameters, timings.of('student-cold-start'));
     const studentGrpoDir = join(o.runDir, 'student-grpo');
     await timings.time('student-grpo', () => grpoStage(studentGrpoDir, student.model, tok.tokenizer, tok.dir, problems.grpo, { ...grpoSettings, steps: o.studentGrpoSteps, lr: o.grpoLr }));
-    checkpoints['student-grpo'] = join(studentGrpoDir, 'checkpoints', `step-${String(o.studentGrpoSteps).padStart(8, '0')}`);
+    checkpoints['student-grpo'] = finalCheckpoint(studentGrpoDir);
     await evaluated('student-grpo', student.model, o.studentPreset, student.parameters, timings.of('student-cold-start') + timings.of('student-grpo'));
   } finally {
     student.model.dispose();
@@ -133,9 +144,9 @@ export async function runMiniR1(options: MiniR1Options): Promise<MiniR1Result> {
   const plots = runPlots(o.runDir, { grpo: `GRPO of ${o.preset}`, 'student-grpo': `GRPO of ${o.studentPreset}` }, {
     'cold-start': `${o.preset} cold start`, 'student-distill': `${o.studentPreset} distilled`, 'student-cold-start': `${o.studentPreset} cold start`,
   });
-  const subtitle = `seed ${o.seed} · ${o.families.join(', ')} · ${cpus().length} CPU cores · ${(timings.total() / 60).toFixed(1)} min of training and evaluation${o.quick ? ' · quick setting' : ''}`;
+  const subtitle = `seed ${o.seed} · ${o.families.join(', ')} · ${cpus().length} CPU cores · ${(timings.total() / 60).toFixed(1)} min of training${o.quick ? ' · quick setting' : ''}`;
   const report = join(o.runDir, 'report.html');
   writeFileSync(report, renderReport(reportInput('mini-R1: the DeepSeek-R1 recipe in miniature', subtitle, stages, plots, stages.filter((s) => s.stage === 'cold-start' || s.stage === 'grpo'))));
-  writeFileSync(join(o.runDir, 'summary.json'), `${JSON.stringify({ options: o, checkpoints, timings: JSON.parse(readFileSync(join(o.runDir, 'timings.json'), 'utf8')), stages }, null, 2)}\n`);
+  writeFileSync(join(o.runDir, 'summary.json'), `${JSON.stringify({ options: o, checkpoints, timings, stages }, null, 2)}\n`);
   return { options: o, problems, stages, checkpoints, report, table };
 }
