@@ -14,7 +14,7 @@ import { distill } from '../../train/distill/index.js';
 import type { SftExample } from '../../train/sft/index.js';
 import type { TraceReport } from '../../train/distill/index.js';
 import type { SftStage, SftStageSettings } from './sft-stage.js';
-import { freshModel, parameterCount } from './sft-stage.js';
+import { freshModel, parameterCount, stageSftOptions } from './sft-stage.js';
 
 export interface DistillStageSettings extends SftStageSettings {
   /** Teacher samples per prompt; one verified trace per prompt is kept. */
@@ -43,10 +43,7 @@ export async function distillStage(dir: string, teacher: Engine, prompts: readon
         // The trace holds its own <think>, so the check reads it as a whole completion.
         filters: { correct: taskReward() },
       },
-      sft: {
-        model, tokenizer, tokenizerDir, runDir: dir, maxSteps: s.steps, batchSize: s.batchSize, microBatchSize: s.batchSize,
-        lr: s.lr, warmupSteps: s.warmupSteps, seed: s.seed, progress: s.progress, checkpointEvery: Math.max(1, Math.ceil(s.steps / 4)),
-      },
+      sft: stageSftOptions(dir, model, tokenizer, tokenizerDir, s),
     });
     if (result.sft.checkpoint === null) throw new Error(`miniR1: the distillation in ${dir} wrote no checkpoint; this is a bug`);
     return { model, sft: result.sft, checkpoint: result.sft.checkpoint, parameters: parameterCount(model), traces: result.traces, examples: result.examples };

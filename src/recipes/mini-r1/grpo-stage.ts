@@ -13,6 +13,7 @@ import { taskReward } from '../../tasks/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { GrpoTrainer } from '../../train/grpo/index.js';
 import type { GrpoTask } from '../../train/grpo/index.js';
+import { quarterly } from './sft-stage.js';
 
 export interface GrpoStageSettings {
   readonly steps: number;
@@ -50,7 +51,7 @@ export async function grpoStage(dir: string, policy: CausalLM, tokenizer: Tokeni
     options: {
       steps: s.steps, promptsPerStep: s.promptsPerStep, groupSize: s.groupSize, maxTokens: s.maxTokens,
       sampling: { temperature: s.temperature, ...(s.topP !== undefined ? { topP: s.topP } : {}) }, optimizer: { lr: s.lr }, loss: { beta: 0.04 },
-      seed: s.seed, progress: s.progress, checkpointEvery: Math.max(1, Math.ceil(s.steps / 4)),
+      seed: s.seed, progress: s.progress, checkpointEvery: quarterly(s.steps),
     },
   });
   try {

@@ -8,7 +8,7 @@ export { MINI_R1_DEFAULTS, MINI_R1_QUICK, resolveMiniR1Options } from './options
 export type { MiniR1Options, ResolvedMiniR1Options } from './options.js';
 export { coldStartExamples, evalItems, problemSets, tokenizerCorpus } from './data.js';
 export type { ProblemCounts, ProblemSets } from './data.js';
-export { freshModel, parameterCount, sftStage } from './sft-stage.js';
+export { freshModel, parameterCount, quarterly, sftStage, stageSftOptions } from './sft-stage.js';
 export type { SftStage, SftStageSettings } from './sft-stage.js';
 export { FORMAT_WEIGHT, grpoStage, grpoTasks, recipeReward } from './grpo-stage.js';
 export type { GrpoStageSettings } from './grpo-stage.js';

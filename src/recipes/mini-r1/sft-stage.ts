@@ -6,7 +6,7 @@
 import { CausalLM, getPreset, parseConfig } from '../../model/index.js';
 import type { Tokenizer } from '../../tokenizer/index.js';
 import { trainSft } from '../../train/sft/index.js';
-import type { SftExample, SftResult } from '../../train/sft/index.js';
+import type { SftExample, SftOptions, SftResult } from '../../train/sft/index.js';
 
 export interface SftStageSettings {
   readonly preset: string;
@@ -32,6 +32,20 @@ export function freshModel(preset: string, tokenizer: Tokenizer, seed: number): 
   return new CausalLM(config, { seed });
 }
 
+/** Checkpoint interval of a stage: one every quarter of its steps, so Ctrl-C loses at most that much. */
+export function quarterly(steps: number): number {
+  return Math.max(1, Math.ceil(steps / 4));
+}
+
+/** trainSft's options for a stage's model in `dir` (whole batches in one pass), all but the data. */
+export function stageSftOptions(dir: string, model: CausalLM, tokenizer: Tokenizer, tokenizerDir: string, s: SftStageSettings): Omit<SftOptions, 'data'> {
+  return {
+    model, tokenizer, tokenizerDir, runDir: dir, maxSteps: s.steps, batchSize: s.batchSize, microBatchSize: s.batchSize,
+    lr: s.lr, warmupSteps: s.warmupSteps, seed: s.seed, progress: s.progress, checkpointEvery: quarterly(s.steps),
+  };
+}
+
+/** Trainable parameters (the router's correction biases are buffers, not counted). */
 export function parameterCount(model: CausalLM): number {
   return model.parameters().reduce((a, p) => a + p.size, 0);
 }
@@ -40,13 +54,7 @@ export function parameterCount(model: CausalLM): number {
 export async function sftStage(dir: string, tokenizer: Tokenizer, tokenizerDir: string, data: readonly SftExample[], s: SftStageSettings): Promise<SftStage> {
   const model = freshModel(s.preset, tokenizer, s.seed);
   try {
-    const sft = await trainSft({
-      model, tokenizer, tokenizerDir, data, runDir: dir,
-      maxSteps: s.steps, batchSize: s.batchSize, microBatchSize: s.batchSize, lr: s.lr, warmupSteps: s.warmupSteps,
-      seed: s.seed, progress: s.progress,
-      // A checkpoint every quarter of the run: Ctrl-C loses at most that much.
-      checkpointEvery: Math.max(1, Math.ceil(s.steps / 4)),
-    });
+    const sft = await trainSft({ ...stageSftOptions(dir, model, tokenizer, tokenizerDir, s), data });
     if (sft.checkpoint === null) throw new Error(`miniR1: the SFT in ${dir} wrote no checkpoint; this is a bug`);
     return { model, sft, checkpoint: sft.checkpoint, parameters: parameterCount(model) };
   } catch (e) {
