@@ -12,7 +12,7 @@ export const RECIPE_USAGE = [
   'r1ts recipe [mini-r1] [--quick] [--run-dir DIR] [--seed S] [--families a,b]',
   '',
   'The R1 recipe in miniature on this machine: a tokenizer and cold-start SFT of a DeepSeek-V3 MoE model',
-  '(tiny-moe) on worked solutions, GRPO with accuracy + format rewards on harder problems, distillation',
+  '(tiny-moe) on worked and answer-only solutions, GRPO with accuracy + format rewards, distillation',
   'of the RL model into a ~4× smaller dense student (tiny-qwen2) against the same student trained by RL,',
   'held-out evaluation of every stage (pass@1 over k samples at T = 0.6, cons@k, length, format), and',
   'a report (report.html with plots and transcripts). About 13 minutes on 2 cores; --quick about 2.',

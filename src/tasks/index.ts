@@ -14,7 +14,7 @@ export { taskReward } from './reward.js';
 export type { TaskRewardOptions } from './reward.js';
 export { countdownReward } from './countdown.js';
 export type { CountdownOptions } from './countdown.js';
-export { finalLine, teacherCompletion } from './teacher.js';
+export { answerOnlyCompletion, finalLine, teacherCompletion } from './teacher.js';
 export { parseTasksJsonl, readTasksFile, taskRecord, tasksToJsonl, writeTasksFile } from './jsonl.js';
 export type { JsonlOptions, TaskRecord } from './jsonl.js';
 

@@ -1,5 +1,5 @@
 // The teacher's side shared by every family: the last line of a worked solution, and the solution
-// wrapped in R1's completion format (`<think>\n steps \n</think>\n\n final line`).
+// wrapped in R1's completion format (`<think>\n steps \n</think>\n\n final line`), in full or answer-only.
 
 import type { TaskDraft } from './types.js';
 
@@ -19,4 +19,15 @@ export function teacherCompletion(task: Pick<TaskDraft, 'solution'>): string {
   const steps = cut < 0 ? '' : task.solution.slice(0, cut);
   const final = task.solution.slice(cut + 1);
   return `<think>\n${steps}\n</think>\n\n${final}`;
+}
+
+/**
+ * The same completion without the work: the think block keeps only the solution's first line (the
+ * problem restated) and the answer follows at once. Real instruction data mixes such bare answers with
+ * worked ones; a model trained on both can do either, and only the reward tells it which pays.
+ */
+export function answerOnlyCompletion(task: Pick<TaskDraft, 'solution'>): string {
+  const lines = task.solution.split('\n');
+  const steps = lines.length > 1 ? lines[0]! : '';
+  return `<think>\n${steps}\n</think>\n\n${lines[lines.length - 1]!}`;
 }

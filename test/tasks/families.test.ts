@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Difficulty, FamilyName, Task } from '../../src/tasks/index.js';
-import { DIFFICULTIES, evaluateExpression, generateTasks, parseExpression, rational, taskReward, teacherCompletion } from '../../src/tasks/index.js';
+import { answerOnlyCompletion, DIFFICULTIES, evaluateExpression, generateTasks, parseExpression, rational, taskReward, teacherCompletion } from '../../src/tasks/index.js';
 
 const PER_LEVEL = 700;
 const byLevel = (family: FamilyName, d: Difficulty, seed = 11): Task[] => generateTasks({ family, count: PER_LEVEL, seed, difficulty: d });
@@ -60,6 +60,11 @@ for (const family of ['arithmetic', 'countdown', 'linear'] as const) {
         assert.match(completion, /^<think>\n[^]+\n<\/think>\n\n.*\\boxed\{/);
         const r = reward(completion, task) as { reward: number | null; details: unknown };
         assert.equal(r.reward, 1, `${task.id}: ${task.problem}\n${completion}\n${JSON.stringify(r.details)}`);
+        // The answer-only form: the worked form's first and last lines, nothing between, still right.
+        const bare = answerOnlyCompletion(task);
+        const worked = completion.split('\n');
+        assert.deepEqual(bare.split('\n'), [worked[0], worked[1], '</think>', '', worked[worked.length - 1]]);
+        assert.equal((reward(bare, task) as { reward: number | null }).reward, 1, bare);
       }
     }
   });

@@ -1,20 +1,19 @@
 // The recipe's problems and what is made of them: seeded problem sets (cold-start and distillation
 // problems at the SFT levels, where the teacher's traces verify most often; GRPO and held-out problems
-// at the GRPO levels, which add harder ones), the
-// tokenizer corpus, the SFT conversations (the teacher's worked solutions in R1 format) and the
-// evaluation items.
+// at the GRPO levels, which may add harder ones), the tokenizer corpus, the SFT conversations (the
+// teacher's solutions in R1 format, worked or answer-only) and the evaluation items.
 
 import type { EvalItem } from '../../eval/index.js';
 import type { Difficulty, FamilyName, Task } from '../../tasks/index.js';
-import { generateTasks, teacherCompletion } from '../../tasks/index.js';
+import { answerOnlyCompletion, generateTasks, teacherCompletion } from '../../tasks/index.js';
 import { MATH_DIRECTIVE } from '../../tokenizer/index.js';
 import { sftExample } from '../../train/sft/index.js';
 import type { SftExample } from '../../train/sft/index.js';
 
 export interface ProblemSets {
-  /** Cold-start problems (with the teacher's worked solutions). */
+  /** Cold-start problems (with the teacher's solutions). */
   readonly sft: readonly Task[];
-  /** GRPO prompts (held-in, harder on average than the cold start's). */
+  /** GRPO prompts (held-in, at the GRPO levels). */
   readonly grpo: readonly Task[];
   /** Prompts the GRPO model writes distillation traces for. */
   readonly distill: readonly Task[];
@@ -57,9 +56,17 @@ export function tokenizerCorpus(tasks: readonly Task[]): string {
   return tasks.map((t) => `${t.problem}\n${MATH_DIRECTIVE}\n${teacherCompletion(t)}`).join('\n\n');
 }
 
-/** One conversation per problem: the question, and the teacher's R1-format solution as the reply. */
-export function coldStartExamples(tasks: readonly Task[]): SftExample[] {
-  return tasks.map((t) => sftExample({ messages: [{ role: 'user', content: t.problem }, { role: 'assistant', content: teacherCompletion(t) }] }, t.id));
+/**
+ * One conversation per problem: the question, and the teacher's R1-format solution as the reply —
+ * answer-only for `answerOnlyShare` of them, spread evenly (every level gets its share), worked for the rest.
+ */
+export function coldStartExamples(tasks: readonly Task[], answerOnlyShare = 0): SftExample[] {
+  if (!(answerOnlyShare >= 0 && answerOnlyShare <= 1)) throw new RangeError(`coldStartExamples: answerOnlyShare must be in [0, 1], got ${answerOnlyShare}`);
+  return tasks.map((t, i) => {
+    const bare = Math.floor((i + 1) * answerOnlyShare) > Math.floor(i * answerOnlyShare);
+    const reply = bare ? answerOnlyCompletion(t) : teacherCompletion(t);
+    return sftExample({ messages: [{ role: 'user', content: t.problem }, { role: 'assistant', content: reply }] }, t.id);
+  });
 }
 
 /** Evaluation items: the question as a chat request, the task itself as the reward's sample. */

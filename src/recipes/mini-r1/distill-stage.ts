@@ -1,8 +1,9 @@
 // The distillation stage: the GRPO-trained model writes reasoning traces for a prompt set, the verifier
 // keeps the right ones (for Countdown: any expression that reaches the target), and a fresh dense
-// student is fine-tuned on them together with the cold-start worked solutions, as R1 mixed its
-// cold-start data into the SFT set of its distilled models. The direct-RL arm starts from the same
-// worked solutions, so the two arms differ in what comes after them: verified traces or GRPO. The
+// student is fine-tuned on them together with the teacher's worked solutions to the cold-start
+// problems: every reply it sees reasons, as the RL model has learned to. (The answer-only replies of
+// the cold start are left out: mixed in, the student answers at once as often as the cold start did.)
+// The direct-RL arm instead goes through the main model's recipe: its cold start, then GRPO. The
 // traces land in <dir>/traces.jsonl and the student's checkpoints in <dir>/checkpoints; a resumed run
 // reuses both.
 

@@ -1,8 +1,9 @@
 // The mini-R1 recipe end to end, resumable. Stages (each folder under runDir):
 //   1. problems (seeded) and a byte-level BPE trained on them → tokenizer/
-//   2. cold-start SFT of the main DeepSeek-V3 MoE model on worked solutions → cold-start/
-//   3. GRPO of that model with accuracy + format rewards on harder held-in problems → grpo/
-//   4. distillation: the GRPO model's verified traces, with the worked solutions, teach a fresh dense
+//   2. cold-start SFT of the main DeepSeek-V3 MoE model on the teacher's solutions, some of them
+//      answer-only → cold-start/
+//   3. GRPO of that model with accuracy + format rewards on held-in problems → grpo/
+//   4. distillation: the GRPO model's verified traces, with the teacher's worked solutions, teach a fresh dense
 //      student → student-distill/
 //   5. direct RL of the same student for comparison: its own cold start → student-cold-start/, then
 //      GRPO → student-grpo/
@@ -98,10 +99,11 @@ export async function runMiniR1(options: MiniR1Options): Promise<MiniR1Result> {
     stages.push({ stage, model: preset, parameters, seconds, eval: result });
     return result;
   };
-  const worked = coldStartExamples(problems.sft);
+  const solutions = coldStartExamples(problems.sft, o.answerOnlyShare);
+  const answerOnly = Math.floor(solutions.length * o.answerOnlyShare);
 
-  announce(o, `cold start: SFT of ${o.preset} on ${worked.length} worked solutions (${o.sftSteps} steps)`);
-  const cold = await timings.time('cold-start', () => sftStage(join(o.runDir, 'cold-start'), tok.tokenizer, tok.dir, worked, { ...sftSettings, preset: o.preset, steps: o.sftSteps, lr: o.lr }));
+  announce(o, `cold start: SFT of ${o.preset} on ${solutions.length - answerOnly} worked and ${answerOnly} answer-only solutions (${o.sftSteps} steps)`);
+  const cold = await timings.time('cold-start', () => sftStage(join(o.runDir, 'cold-start'), tok.tokenizer, tok.dir, solutions, { ...sftSettings, preset: o.preset, steps: o.sftSteps, lr: o.lr }));
   const main = cold.model;
   try {
     checkpoints['cold-start'] = cold.checkpoint;
@@ -114,7 +116,7 @@ export async function runMiniR1(options: MiniR1Options): Promise<MiniR1Result> {
     await evaluated('grpo', main, o.preset, cold.parameters, timings.of('cold-start') + timings.of('grpo'));
 
     announce(o, `distillation: ${o.preset} after GRPO writes traces for ${problems.distill.length} prompts; ${o.studentPreset} learns from the verified ones (${o.distillSteps} steps)`);
-    const distilled = await timings.time('student-distill', () => distillStage(join(o.runDir, 'student-distill'), teacher, problems.distill, worked, tok.tokenizer, tok.dir, {
+    const distilled = await timings.time('student-distill', () => distillStage(join(o.runDir, 'student-distill'), teacher, problems.distill, coldStartExamples(problems.sft), tok.tokenizer, tok.dir, {
       ...sftSettings, preset: o.studentPreset, steps: o.distillSteps, lr: o.studentLr, samples: o.distillSamples, maxTokens: o.maxTokens, temperature: o.temperature, topP: o.topP,
     }));
     try {
@@ -127,8 +129,8 @@ export async function runMiniR1(options: MiniR1Options): Promise<MiniR1Result> {
     main.dispose();
   }
 
-  announce(o, `direct RL of the student: cold start of ${o.studentPreset} on the worked solutions (${o.studentSftSteps} steps), then GRPO (${o.studentGrpoSteps} steps)`);
-  const student = await timings.time('student-cold-start', () => sftStage(join(o.runDir, 'student-cold-start'), tok.tokenizer, tok.dir, worked, { ...sftSettings, preset: o.studentPreset, steps: o.studentSftSteps, lr: o.studentLr }));
+  announce(o, `direct RL of the student: cold start of ${o.studentPreset} on the main model's cold-start solutions (${o.studentSftSteps} steps), then GRPO (${o.studentGrpoSteps} steps)`);
+  const student = await timings.time('student-cold-start', () => sftStage(join(o.runDir, 'student-cold-start'), tok.tokenizer, tok.dir, solutions, { ...sftSettings, preset: o.studentPreset, steps: o.studentSftSteps, lr: o.studentLr }));
   try {
     checkpoints['student-cold-start'] = student.checkpoint;
     await evaluated('student-cold-start', student.model, o.studentPreset, student.parameters, timings.of('student-cold-start'));
