@@ -15,7 +15,7 @@ export const RECIPE_USAGE = [
   '(tiny-moe) on worked and answer-only solutions, GRPO with accuracy + format rewards, distillation',
   'of the RL model into a ~4× smaller dense student (tiny-qwen2) against the same student trained by RL,',
   'held-out evaluation of every stage (pass@1 over k samples at T = 0.6, cons@k, length, format), and',
-  'a report (report.html with plots and transcripts). About 13 minutes on 2 cores; --quick about 2.',
+  'a report (report.html with plots and transcripts). About 15 minutes on 2 cores; --quick about 2.',
   '',
   '  --quick            the ≤ 2 minute version (fewer problems, steps and samples)',
   '  --run-dir DIR      where checkpoints, metrics, evaluations and the report go',
