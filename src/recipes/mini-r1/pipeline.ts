@@ -3,8 +3,8 @@
 //   2. cold-start SFT of the main DeepSeek-V3 MoE model on the teacher's solutions, some of them
 //      answer-only → cold-start/
 //   3. GRPO of that model with accuracy + format rewards on held-in problems → grpo/
-//   4. distillation: the GRPO model's verified traces, with the teacher's worked solutions, teach a fresh dense
-//      student → student-distill/
+//   4. distillation: the GRPO model's verified traces, with the teacher's worked solutions, teach a
+//      fresh dense student → student-distill/
 //   5. direct RL of the same student for comparison: its own cold start → student-cold-start/, then
 //      GRPO → student-grpo/
 // Every model is evaluated on the held-out split (eval/<stage>.json); then summary.json, report.html
