@@ -56,6 +56,11 @@ export function tokenizerCorpus(tasks: readonly Task[]): string {
   return tasks.map((t) => `${t.problem}\n${MATH_DIRECTIVE}\n${teacherCompletion(t)}`).join('\n\n');
 }
 
+/** How many of the first `n` cold-start problems get answer-only replies from coldStartExamples. */
+export function answerOnlyCount(n: number, answerOnlyShare: number): number {
+  return Math.floor(n * answerOnlyShare);
+}
+
 /**
  * One conversation per problem: the question, and the teacher's R1-format solution as the reply —
  * answer-only for `answerOnlyShare` of them, spread evenly (every level gets its share), worked for the rest.
@@ -63,7 +68,7 @@ export function tokenizerCorpus(tasks: readonly Task[]): string {
 export function coldStartExamples(tasks: readonly Task[], answerOnlyShare = 0): SftExample[] {
   if (!(answerOnlyShare >= 0 && answerOnlyShare <= 1)) throw new RangeError(`coldStartExamples: answerOnlyShare must be in [0, 1], got ${answerOnlyShare}`);
   return tasks.map((t, i) => {
-    const bare = Math.floor((i + 1) * answerOnlyShare) > Math.floor(i * answerOnlyShare);
+    const bare = answerOnlyCount(i + 1, answerOnlyShare) > answerOnlyCount(i, answerOnlyShare);
     const reply = bare ? answerOnlyCompletion(t) : teacherCompletion(t);
     return sftExample({ messages: [{ role: 'user', content: t.problem }, { role: 'assistant', content: reply }] }, t.id);
   });

@@ -6,7 +6,7 @@ export { runMiniR1 } from './pipeline.js';
 export type { MiniR1Result } from './pipeline.js';
 export { MINI_R1_DEFAULTS, MINI_R1_QUICK, resolveMiniR1Options } from './options.js';
 export type { MiniR1Options, ResolvedMiniR1Options } from './options.js';
-export { coldStartExamples, evalItems, problemSets, tokenizerCorpus } from './data.js';
+export { answerOnlyCount, coldStartExamples, evalItems, problemSets, tokenizerCorpus } from './data.js';
 export type { ProblemCounts, ProblemSets } from './data.js';
 export { freshModel, parameterCount, quarterly, sftStage, stageSftOptions } from './sft-stage.js';
 export type { SftStage, SftStageSettings } from './sft-stage.js';

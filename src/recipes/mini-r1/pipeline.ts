@@ -19,7 +19,7 @@ import type { CausalLM } from '../../model/index.js';
 import { latestCheckpoint } from '../../train/run/index.js';
 import { renderReport } from '../report.js';
 import type { ProblemSets } from './data.js';
-import { coldStartExamples, problemSets, tokenizerCorpus } from './data.js';
+import { answerOnlyCount, coldStartExamples, problemSets, tokenizerCorpus } from './data.js';
 import { distillStage } from './distill-stage.js';
 import type { StageEval } from './evaluate-stage.js';
 import { evaluateStage } from './evaluate-stage.js';
@@ -100,7 +100,7 @@ export async function runMiniR1(options: MiniR1Options): Promise<MiniR1Result> {
     return result;
   };
   const solutions = coldStartExamples(problems.sft, o.answerOnlyShare);
-  const answerOnly = Math.floor(solutions.length * o.answerOnlyShare);
+  const answerOnly = answerOnlyCount(solutions.length, o.answerOnlyShare);
 
   announce(o, `cold start: SFT of ${o.preset} on ${solutions.length - answerOnly} worked and ${answerOnly} answer-only solutions (${o.sftSteps} steps)`);
   const cold = await timings.time('cold-start', () => sftStage(join(o.runDir, 'cold-start'), tok.tokenizer, tok.dir, solutions, { ...sftSettings, preset: o.preset, steps: o.sftSteps, lr: o.lr }));
